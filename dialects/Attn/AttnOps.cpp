@@ -1,0 +1,476 @@
+//===- AttnOps.cpp - attn op verifiers, folders and assembly -------------===//
+//
+// The verifiers hold the shape invariants of the [B, H, T, D] convention, so
+// passes, the interpreter and the backends can rely on them. Dynamic sizes
+// are checked where both sides are static; the interpreter checks the rest
+// against the actual inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attn/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attn;
+
+namespace {
+// Names of the axes of the [B, H, T, D] convention, for diagnostics.
+constexpr const char *kAxis[] = {"batch", "head", "sequence", "feature"};
+
+int64_t dim(Value v, unsigned i) {
+  return cast<ShapedType>(v.getType()).getDimSize(i);
+}
+int64_t dim(Type t, unsigned i) { return cast<ShapedType>(t).getDimSize(i); }
+
+bool known(int64_t d) { return !ShapedType::isDynamic(d); }
+
+/// Fails when two sizes are static and differ.
+LogicalResult sameSize(Operation *op, int64_t a, int64_t b,
+                       const Twine &what) {
+  if (known(a) && known(b) && a != b)
+    return op->emitOpError() << what << " mismatch: " << a << " vs " << b;
+  return success();
+}
+
+/// Fails when `outer` heads cannot be split into groups of `inner` heads.
+LogicalResult divisibleHeads(Operation *op, int64_t outer, int64_t inner,
+                             const Twine &what) {
+  if (known(inner) && inner == 0)
+    return op->emitOpError() << what << " has zero heads";
+  if (known(outer) && known(inner) && outer % inner != 0)
+    return op->emitOpError()
+           << what << ": " << outer << " heads are not a multiple of " << inner;
+  return success();
+}
+
+/// Checks that `t` has the sizes `expected` (kDynamic entries are free).
+LogicalResult shapeIs(Operation *op, Type t, ArrayRef<int64_t> expected,
+                      const Twine &what) {
+  auto shaped = cast<ShapedType>(t);
+  for (auto [i, e] : llvm::enumerate(expected))
+    if (failed(sameSize(op, shaped.getDimSize(i), e,
+                        what + " " +
+                            (shaped.getRank() == 4 ? kAxis[i] : "dim " +
+                                                                   Twine(i)) +
+                            " size")))
+      return failure();
+  return success();
+}
+
+LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
+  if (!lengths)
+    return success();
+  return sameSize(op, dim(lengths, 0), dim(tensor, 0), "lengths vs batch");
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ScoreOp
+//===----------------------------------------------------------------------===//
+
+double ScoreOp::getEffectiveScale() {
+  if (auto scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  int64_t depth = 0;
+  for (Value q : getQueries())
+    depth += dim(q, 3);
+  return 1.0 / std::sqrt(static_cast<double>(depth));
+}
+
+LogicalResult ScoreOp::verify() {
+  Operation *op = getOperation();
+  if (getQueries().empty() || getQueries().size() != getKeys().size())
+    return emitOpError("needs as many keys as queries, and at least one pair");
+  Type result = getScores().getType();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
+    auto [q, k] = pair;
+    std::string part = "pair " + std::to_string(i);
+    if (failed(shapeIs(op, q.getType(),
+                       {dim(result, 0), dim(result, 1), dim(result, 2)},
+                       part + " query vs result")) ||
+        failed(sameSize(op, dim(k, 0), dim(q, 0), part + " key batch")) ||
+        failed(sameSize(op, dim(k, 2), dim(result, 3),
+                        part + " key length vs result")) ||
+        failed(sameSize(op, dim(k, 3), dim(q, 3), part + " head dim")) ||
+        failed(divisibleHeads(op, dim(q, 1), dim(k, 1), part + " query")))
+      return failure();
+    if (!getScale() && !known(dim(q, 3)))
+      return emitOpError("needs a static head dim or an explicit scale");
+  }
+  if (auto scale = getScale())
+    if (!std::isfinite(scale->convertToDouble()) ||
+        scale->convertToDouble() <= 0)
+      return emitOpError("scale must be finite and positive");
+  if (Value gate = getGate()) {
+    if (getQueries().size() != 1)
+      return emitOpError("per-key decay needs a single query-key pair");
+    Value q = getQueries()[0];
+    if (failed(shapeIs(op, gate.getType(),
+                       {dim(q, 0), dim(q, 1), dim(q, 2), dim(q, 3)},
+                       "decay gate vs query")) ||
+        failed(sameSize(op, dim(result, 2), dim(result, 3),
+                        "decayed scores are causal: query vs key length")))
+      return failure();
+  }
+  return success();
+}
+
+ParseResult ScoreOp::parse(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> written;
+  do {
+    OpAsmParser::UnresolvedOperand q, k;
+    if (parser.parseOperand(q) || parser.parseComma() ||
+        parser.parseOperand(k))
+      return failure();
+    written.append({q, k});
+  } while (succeeded(parser.parseOptionalPlus()));
+  int32_t numPairs = written.size() / 2;
+  bool hasGate = succeeded(parser.parseOptionalKeyword("decay"));
+  if (hasGate) {
+    OpAsmParser::UnresolvedOperand gate;
+    if (parser.parseOperand(gate))
+      return failure();
+    written.push_back(gate);
+  }
+  Properties &props = result.getOrAddProperties<Properties>();
+  if (succeeded(parser.parseOptionalKeyword("scale"))) {
+    double scale;
+    if (parser.parseFloat(scale))
+      return failure();
+    props.scale = parser.getBuilder().getF64FloatAttr(scale);
+  }
+  props.operandSegmentSizes = {numPairs, numPairs, hasGate ? 1 : 0};
+
+  FunctionType type;
+  SMLoc typeLoc = parser.getCurrentLocation();
+  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
+      parser.parseType(type))
+    return failure();
+  if (type.getNumInputs() != written.size() || type.getNumResults() != 1)
+    return parser.emitError(typeLoc, "expected ")
+           << written.size() << " operand types and one result type";
+  // Types are written in operand order (q0, k0, q1, k1, ..., gate); operands
+  // are stored as all queries, then all keys, then the gate.
+  for (int32_t i = 0; i < numPairs; ++i)
+    if (parser.resolveOperand(written[2 * i], type.getInput(2 * i),
+                              result.operands))
+      return failure();
+  for (int32_t i = 0; i < numPairs; ++i)
+    if (parser.resolveOperand(written[2 * i + 1], type.getInput(2 * i + 1),
+                              result.operands))
+      return failure();
+  if (hasGate && parser.resolveOperand(written.back(), type.getInputs().back(),
+                                       result.operands))
+    return failure();
+  result.addTypes(type.getResults());
+  return success();
+}
+
+void ScoreOp::print(OpAsmPrinter &p) {
+  SmallVector<Type> types;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
+    auto [q, k] = pair;
+    p << (i ? " + " : " ") << q << ", " << k;
+    types.append({q.getType(), k.getType()});
+  }
+  if (Value gate = getGate()) {
+    p << " decay " << gate;
+    types.push_back(gate.getType());
+  }
+  if (auto scale = getScaleAttr()) {
+    p << " scale ";
+    p.printFloat(scale.getValue());
+  }
+  p.printOptionalAttrDict((*this)->getAttrs(),
+                          {getScaleAttrName(), getOperandSegmentSizesAttrName()});
+  p << " : ";
+  p.printFunctionalType(types, getOperation()->getResultTypes());
+}
+
+//===----------------------------------------------------------------------===//
+// Masks and score rewrites
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaskOp::verify() {
+  bool wantsSize = getKind() == MaskKind::sliding_window ||
+                   getKind() == MaskKind::block_causal ||
+                   getKind() == MaskKind::compressed;
+  bool wantsStride = getKind() == MaskKind::compressed;
+  StringRef kind = stringifyMaskKind(getKind());
+  if (wantsSize != getSize().has_value())
+    return emitOpError() << "mask '" << kind << "' "
+                         << (wantsSize ? "needs" : "takes no") << " a size";
+  if (wantsStride != getStride().has_value())
+    return emitOpError() << "mask '" << kind << "' "
+                         << (wantsStride ? "needs" : "takes no") << " a stride";
+  return lengthsMatchBatch(*this, getLengths(), getScores());
+}
+
+LogicalResult BlockMaskOp::verify() {
+  Value s = getScores(), idx = getIndices();
+  if (failed(sameSize(*this, dim(idx, 0), dim(s, 0), "indices batch")) ||
+      failed(sameSize(*this, dim(idx, 2), dim(s, 2), "indices query length")))
+    return failure();
+  return divisibleHeads(*this, dim(s, 1), dim(idx, 1), "scores vs indices");
+}
+
+LogicalResult ScoreModOp::verifyRegions() {
+  Block &body = getBody().front();
+  Type element = getScores().getType().getElementType();
+  auto index = IndexType::get(getContext());
+  SmallVector<Type> expected = {element, index, index, index, index};
+  if (body.getArgumentTypes() != ArrayRef<Type>(expected))
+    return emitOpError() << "body must take (" << element
+                         << ", index, index, index, index): the score and its "
+                            "batch, head, query and key indices";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != element)
+    return emitOpError() << "body must yield one " << element;
+  for (Operation &inner : body.without_terminator())
+    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()))
+      return inner.emitOpError("is not allowed in a score_mod body: only "
+                               "arith and math ops are");
+  return success();
+}
+
+OpFoldResult FeatureMapOp::fold(FoldAdaptor) {
+  if (getKind() == FeatureMapKind::identity)
+    return getInput();
+  return {};
+}
+
+LogicalResult DecayOp::verify() {
+  Value s = getScores();
+  if (failed(shapeIs(*this, getGates().getType(),
+                     {dim(s, 0), dim(s, 1), dim(s, 2)}, "gates vs scores")))
+    return failure();
+  return sameSize(*this, dim(s, 2), dim(s, 3),
+                  "decayed scores are causal: query vs key length");
+}
+
+LogicalResult AggregateOp::verify() {
+  Value w = getWeights(), v = getValues();
+  if (failed(sameSize(*this, dim(v, 0), dim(w, 0), "values batch")) ||
+      failed(sameSize(*this, dim(v, 2), dim(w, 3), "values length vs keys")) ||
+      failed(divisibleHeads(*this, dim(w, 1), dim(v, 1), "weights vs values")))
+    return failure();
+  return shapeIs(*this, getOutput().getType(),
+                 {dim(w, 0), dim(w, 1), dim(w, 2), dim(v, 3)}, "output");
+}
+
+//===----------------------------------------------------------------------===//
+// The state form
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScanOp::verifyRegions() {
+  Value q = getQuery(), k = getKey(), v = getValue();
+  int64_t dk = dim(q, 3), dv = dim(v, 3);
+  if (!known(dk) || !known(dv))
+    return emitOpError("needs static key and value head dims: the state is "
+                       "Dk x Dv");
+  if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
+      failed(sameSize(*this, dim(v, 0), dim(q, 0), "value batch")) ||
+      failed(sameSize(*this, dim(k, 2), dim(q, 2), "key length")) ||
+      failed(sameSize(*this, dim(v, 2), dim(q, 2), "value length")) ||
+      failed(sameSize(*this, dim(k, 3), dk, "key head dim")) ||
+      failed(sameSize(*this, dim(v, 1), dim(k, 1), "value heads")) ||
+      failed(divisibleHeads(*this, dim(q, 1), dim(k, 1), "query vs key")))
+    return failure();
+  SmallVector<int64_t> stateShape = {dim(q, 0), dim(q, 1), dk, dv};
+  if (failed(shapeIs(*this, getOutput().getType(),
+                     {dim(q, 0), dim(q, 1), dim(q, 2), dv}, "output")) ||
+      failed(shapeIs(*this, getFinalState().getType(), stateShape,
+                     "final state")))
+    return failure();
+  if (Value init = getInit())
+    if (failed(shapeIs(*this, init.getType(), stateShape, "initial state")))
+      return failure();
+
+  Block &body = getBody().front();
+  auto stateType = dyn_cast<StateType>(body.getNumArguments()
+                                           ? body.getArgument(0).getType()
+                                           : Type());
+  if (!stateType || stateType.getKeyDim() != dk ||
+      stateType.getValueDim() != dv)
+    return emitOpError() << "body's first argument must be a !attn.state<"
+                         << dk << "x" << dv << "x...>";
+  auto vec = [](int64_t n, Value of) -> Type {
+    return RankedTensorType::get({n}, getElementTypeOrSelf(of.getType()));
+  };
+  SmallVector<Type> expected = {stateType, vec(dk, q), vec(dk, k), vec(dv, v)};
+  if (Value gates = getGates()) {
+    auto gateType = cast<RankedTensorType>(gates.getType());
+    SmallVector<int64_t> gateShape = {dim(q, 0), dim(q, 1), dim(q, 2), dk};
+    gateShape.resize(gateType.getRank());
+    if (failed(shapeIs(*this, gateType, gateShape, "gates")))
+      return failure();
+    expected.push_back(gateType.getRank() == 3 ? gateType.getElementType()
+                                               : vec(dk, gates));
+  }
+  if (body.getArgumentTypes() != ArrayRef<Type>(expected)) {
+    auto diag = emitOpError("body must take (");
+    llvm::interleaveComma(expected, diag);
+    return diag << "): the state, q_t, k_t, v_t and the gate if any";
+  }
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  Type outVec = vec(dv, getOutput());
+  if (!yield || yield.getValues().size() != 2 ||
+      yield.getValues()[0].getType() != stateType ||
+      yield.getValues()[1].getType() != outVec)
+    return emitOpError() << "body must yield (" << stateType << ", " << outVec
+                         << "): the next state and o_t";
+  return success();
+}
+
+LogicalResult StateDecayOp::verify() {
+  auto state = cast<StateType>(getState().getType());
+  if (auto vec = dyn_cast<RankedTensorType>(getGate().getType()))
+    return sameSize(*this, vec.getDimSize(0), state.getKeyDim(),
+                    "per-key gate vs state key dim");
+  return success();
+}
+
+LogicalResult StateUpdateOp::verify() {
+  auto state = cast<StateType>(getState().getType());
+  if (failed(sameSize(*this, dim(getKey(), 0), state.getKeyDim(),
+                      "key vs state key dim")))
+    return failure();
+  return sameSize(*this, dim(getValue(), 0), state.getValueDim(),
+                  "value vs state value dim");
+}
+
+LogicalResult StateReadOp::verify() {
+  auto state = cast<StateType>(getState().getType());
+  if (failed(sameSize(*this, dim(getQuery(), 0), state.getKeyDim(),
+                      "query vs state key dim")))
+    return failure();
+  return sameSize(*this, dim(getOutput(), 0), state.getValueDim(),
+                  "output vs state value dim");
+}
+
+//===----------------------------------------------------------------------===//
+// NSA
+//===----------------------------------------------------------------------===//
+
+int64_t CompressOp::getNumBlocks(int64_t length, int64_t block,
+                                 int64_t stride) {
+  return length < block ? 0 : (length - block) / stride + 1;
+}
+
+LogicalResult CompressOp::verify() {
+  int64_t block = getBlock(), stride = getStride();
+  Value x = getInput();
+  if (stride > block)
+    return emitOpError() << "stride " << stride << " exceeds block " << block
+                         << ": tokens between blocks would be dropped";
+  int64_t d = dim(x, 3);
+  int64_t blocks = known(dim(x, 2)) ? getNumBlocks(dim(x, 2), block, stride)
+                                    : ShapedType::kDynamic;
+  if (failed(shapeIs(*this, getResult().getType(),
+                     {dim(x, 0), dim(x, 1), blocks, d}, "result")))
+    return failure();
+  auto weights = getWeights();
+  if (getPooling() == PoolingKind::mean) {
+    if (!weights.empty())
+      return emitOpError("mean pooling takes no weights");
+    return success();
+  }
+  if (weights.size() != 3)
+    return emitOpError("mlp pooling needs three weights: the position "
+                       "encoding [block, D], W1 [block*D, hidden] and W2 "
+                       "[hidden, D]");
+  int64_t hidden = dim(weights[1], 1);
+  int64_t flat = known(d) ? block * d : ShapedType::kDynamic;
+  if (failed(shapeIs(*this, weights[0].getType(), {block, d},
+                     "position encoding")) ||
+      failed(shapeIs(*this, weights[1].getType(), {flat, hidden}, "W1")) ||
+      failed(shapeIs(*this, weights[2].getType(), {hidden, d}, "W2")))
+    return failure();
+  return success();
+}
+
+LogicalResult SelectBlocksOp::verify() {
+  Value p = getProbs();
+  Type idx = getIndices().getType();
+  if (getInitial() + getLocal() > getTop())
+    return emitOpError() << "keeps " << getInitial() << " initial and "
+                         << getLocal() << " local blocks, more than top "
+                         << getTop();
+  if (dim(idx, 3) != static_cast<int64_t>(getTop()))
+    return emitOpError() << "result must hold top = " << getTop()
+                         << " indices per query";
+  if (failed(sameSize(*this, dim(idx, 0), dim(p, 0), "indices batch")) ||
+      failed(sameSize(*this, dim(idx, 2), dim(p, 2), "indices query length")))
+    return failure();
+  return divisibleHeads(*this, dim(p, 1), dim(idx, 1), "probs vs indices");
+}
+
+LogicalResult GateCombineOp::verify() {
+  auto branches = getBranches();
+  if (branches.empty())
+    return emitOpError("needs at least one branch");
+  for (Value b : branches)
+    if (b.getType() != getOutput().getType())
+      return emitOpError() << "branch type " << b.getType()
+                           << " differs from the output type";
+  Value o = getOutput();
+  return shapeIs(*this, getGates().getType(),
+                 {dim(o, 0), dim(o, 1), dim(o, 2),
+                  static_cast<int64_t>(branches.size())},
+                 "gates (one per branch)");
+}
+
+//===----------------------------------------------------------------------===//
+// MLA and DSA
+//===----------------------------------------------------------------------===//
+
+LogicalResult ProjectOp::verify() {
+  Value x = getInput(), w = getWeight();
+  int64_t din = dim(w, getTransposed() ? 2 : 1);
+  int64_t dout = dim(w, getTransposed() ? 1 : 2);
+  if (failed(sameSize(*this, din, dim(x, 3), "weight input dim")) ||
+      failed(divisibleHeads(*this, dim(w, 0), dim(x, 1), "weight vs input")))
+    return failure();
+  return shapeIs(*this, getResult().getType(),
+                 {dim(x, 0), dim(w, 0), dim(x, 2), dout}, "result");
+}
+
+LogicalResult RopeOp::verify() {
+  int64_t d = dim(getInput(), 3);
+  if (!known(d) || d % 2 != 0)
+    return emitOpError("needs a static, even head dim to rotate in pairs");
+  if (getTheta().convertToDouble() <= 0)
+    return emitOpError("theta must be positive");
+  return lengthsMatchBatch(*this, getLengths(), getInput());
+}
+
+LogicalResult IndexScoreOp::verify() {
+  Value q = getQuery(), k = getKey();
+  if (dim(k, 1) != 1)
+    return emitOpError("indexer keys must have one head");
+  if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
+      failed(sameSize(*this, dim(k, 3), dim(q, 3), "indexer head dim")) ||
+      failed(shapeIs(*this, getWeights().getType(),
+                     {dim(q, 0), dim(q, 1), dim(q, 2)}, "weights vs query")))
+    return failure();
+  return shapeIs(*this, getScores().getType(),
+                 {dim(q, 0), 1, dim(q, 2), dim(k, 2)}, "scores");
+}
+
+LogicalResult SelectTokensOp::verify() {
+  Value s = getScores();
+  if (dim(getIndices(), 3) != static_cast<int64_t>(getTop()))
+    return emitOpError() << "result must hold top = " << getTop()
+                         << " indices per query";
+  return shapeIs(*this, getIndices().getType(),
+                 {dim(s, 0), dim(s, 1), dim(s, 2)}, "indices");
+}
+
+#define GET_OP_CLASSES
+#include "Attn/AttnOps.cpp.inc"

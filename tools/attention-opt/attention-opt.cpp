@@ -1,0 +1,23 @@
+//===- attention-opt.cpp - the attention compiler driver -----------------===//
+//
+// Parses, verifies and transforms attn programs with MLIR's opt driver:
+// `attention-opt variant.mlir --canonicalize`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attn/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  registry.insert<attn::AttnDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect,
+                  mlir::tensor::TensorDialect>();
+  mlir::registerTransformsPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "attention-opt: the attn dialect compiler\n", registry));
+}
