@@ -247,8 +247,11 @@ OpFoldResult FeatureMapOp::fold(FoldAdaptor) {
 
 LogicalResult DecayOp::verify() {
   Value s = getScores();
-  if (failed(shapeIs(*this, getGates().getType(),
-                     {dim(s, 0), dim(s, 1), dim(s, 2)}, "gates vs scores")))
+  auto gates = cast<RankedTensorType>(getGates().getType());
+  SmallVector<int64_t> expected = {dim(s, 0), dim(s, 1), dim(s, 2)};
+  if (gates.getRank() == 1)
+    expected = {dim(s, 1)};
+  if (failed(shapeIs(*this, gates, expected, "gates vs scores")))
     return failure();
   return sameSize(*this, dim(s, 2), dim(s, 3),
                   "decayed scores are causal: query vs key length");
@@ -308,10 +311,12 @@ LogicalResult ScanOp::verifyRegions() {
     auto gateType = cast<RankedTensorType>(gates.getType());
     SmallVector<int64_t> gateShape = {dim(q, 0), dim(q, 1), dim(q, 2), dk};
     gateShape.resize(gateType.getRank());
+    if (gateType.getRank() == 1)
+      gateShape = {dim(q, 1)};
     if (failed(shapeIs(*this, gateType, gateShape, "gates")))
       return failure();
-    expected.push_back(gateType.getRank() == 3 ? gateType.getElementType()
-                                               : vec(dk, gates));
+    expected.push_back(gateType.getRank() == 4 ? vec(dk, gates)
+                                               : gateType.getElementType());
   }
   if (body.getArgumentTypes() != ArrayRef<Type>(expected)) {
     auto diag = emitOpError("body must take (");

@@ -15,6 +15,7 @@ class Attn_Op<string mnemonic, list<Trait> traits = []>
 
 def Attn_Tensor4D : TensorRankOf<[AnyFloat], [4]>;
 def Attn_Tensor3D : TensorRankOf<[AnyFloat], [3]>;
+def Attn_Tensor1D : TensorRankOf<[AnyFloat], [1]>;
 def Attn_Indices4D : TensorRankOf<[AnySignlessInteger], [4]>;
 def Attn_Lengths : TensorRankOf<[AnySignlessInteger], [1]>;
 def Attn_Vector : TensorRankOf<[AnyFloat], [1]>;
@@ -152,11 +153,13 @@ def Attn_FeatureMapOp : Attn_Op<"feature_map", [SameOperandsAndResultType]> {
 def Attn_DecayOp : Attn_Op<"decay", [AllTypesMatch<["scores", "result"]>]> {
   let summary = "scalar data-dependent decay of causal scores";
   let description = [{
-    `gates` are `[B, Hq, T]` log-decays; with `G` their cumulative sum over
-    time, `s_ts -> s_ts * exp(G_t - G_s)` for `s <= t`. Keys after the query
+    `gates` are log-decays, `[B, Hq, T]` (data-dependent, Mamba2) or `[Hq]`
+    (constant per head, RetNet); with `G` their cumulative sum over time,
+    `s_ts -> s_ts * exp(G_t - G_s)` for `s <= t`. Keys after the query
     (`s > t`) are masked, so the op needs `S == T`.
   }];
-  let arguments = (ins Attn_Tensor4D:$scores, Attn_Tensor3D:$gates);
+  let arguments = (ins Attn_Tensor4D:$scores,
+                       AnyTypeOf<[Attn_Tensor1D, Attn_Tensor3D]>:$gates);
   let results = (outs Attn_Tensor4D:$result);
   let assemblyFormat = [{
     $scores `,` $gates attr-dict `:` type($scores) `,` type($gates)
@@ -206,14 +209,16 @@ def Attn_ScanOp : Attn_Op<"scan", [
     For every (batch, query head) the body runs once per step t in order,
     from the initial state (`init`, `[B, Hq, Dk, Dv]`, else zero). Its
     arguments are the state, q_t, k_t, v_t and, with `gates`, g_t (`f32` for
-    `[B, Hq, T]` gates, `tensor<Dk>` for per-key `[B, Hq, T, Dk]` gates). It
+    `[Hq]` or `[B, Hq, T]` gates, `tensor<Dk>` for per-key `[B, Hq, T, Dk]`
+    gates). It
     yields the next state and o_t. Results: the outputs `[B, Hq, T, Dv]` and
     the final state `[B, Hq, Dk, Dv]`. Keys and values are shared by a GQA
     group.
   }];
   let arguments = (ins Attn_Tensor4D:$query, Attn_Tensor4D:$key,
                        Attn_Tensor4D:$value,
-                       Optional<AnyTypeOf<[Attn_Tensor3D, Attn_Tensor4D]>>:$gates,
+                       Optional<AnyTypeOf<[Attn_Tensor1D, Attn_Tensor3D,
+                                          Attn_Tensor4D]>>:$gates,
                        Optional<Attn_Tensor4D>:$init);
   let results = (outs Attn_Tensor4D:$output, Attn_Tensor4D:$final_state);
   let regions = (region SizedRegion<1>:$body);
