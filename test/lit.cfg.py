@@ -20,5 +20,7 @@ config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%examples", os.path.join(config.attn_src_root, "examples")))
 config.substitutions.append(("%reference", os.path.join(config.attn_src_root, "test", "reference")))
 
+# FileCheck, not and split-file come from LLVM's tool dir.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attention-opt", "attention-run"], tool_dirs)

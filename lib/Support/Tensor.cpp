@@ -154,8 +154,8 @@ llvm::Expected<Tensor> attn::readNpy(StringRef path, mlir::Type elementType) {
   else if (!isFloatArg && (d == "<i4" || d == "<i8"))
     width = d == "<i4" ? 4 : 8;
   else
-    return fail("element type '" + *descr + "' does not fit a " +
-                (isFloatArg ? "float" : "integer") + " argument (" +
+    return fail("element type '" + *descr + "' does not fit " +
+                (isFloatArg ? "a float" : "an integer") + " argument (" +
                 (elementType.isBF16()
                      ? llvm::Twine("bf16 is stored as '<u2' bit patterns")
                      : llvm::Twine("expected " + storageDescr(elementType))) +
