@@ -755,7 +755,7 @@ FailureOr<Tensor> Interpreter::evaluate(ProjectOp op) {
   int64_t Hout = w.size(0), Dout = w.size(transposed ? 1 : 2);
   if (failed(require(op, w.size(transposed ? 2 : 1) == Din,
                      "weight input dim does not match the input")) ||
-      failed(require(op, Hout % Hin == 0,
+      failed(require(op, Hin > 0 && Hout % Hin == 0,
                      Twine(Hout) + " weight heads are not a multiple of " +
                          Twine(Hin) + " input heads")))
     return failure();

@@ -19,5 +19,12 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attention-opt: the attn dialect compiler\n", registry));
+      argc, argv,
+      "attention-opt: verify and transform attention programs written in the "
+      "attn dialect\n\n"
+      "  attention-opt examples/gqa.mlir             parse, verify, print\n"
+      "  attention-opt examples/gqa.mlir --canonicalize\n"
+      "  attention-opt in.mlir -split-input-file -verify-diagnostics\n\n"
+      "Run a program (before or after passes) with attention-run.\n",
+      registry));
 }

@@ -1,0 +1,21 @@
+// Test-only variant of examples/softcap.mlir with cap c = 0.5, so the cap bites.
+func.func @attention(%q: tensor<?x8x?x64xf32> {attn.dims = "B,H,T,Dk"},
+                     %k: tensor<?x8x?x64xf32> {attn.dims = "B,H,S,Dk"},
+                     %v: tensor<?x8x?x64xf32> {attn.dims = "B,H,S,Dv"})
+    -> tensor<?x8x?x64xf32> {
+  %s = attn.score %q, %k
+      : (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) -> tensor<?x8x?x?xf32>
+  %c = attn.score_mod %s : tensor<?x8x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
+    %cap = arith.constant 0.5 : f32
+    %y = arith.divf %x, %cap : f32
+    %th = math.tanh %y : f32
+    %z = arith.mulf %th, %cap : f32
+    attn.yield %z : f32
+  }
+  %m = attn.mask %c, causal : tensor<?x8x?x?xf32>
+  %p = attn.softmax %m : tensor<?x8x?x?xf32>
+  %o = attn.aggregate %p, %v
+      : tensor<?x8x?x?xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
