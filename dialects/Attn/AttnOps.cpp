@@ -10,8 +10,9 @@
 #include "Attn/AttnOps.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -29,38 +30,51 @@ int64_t dim(Type t, unsigned i) { return cast<ShapedType>(t).getDimSize(i); }
 
 bool known(int64_t d) { return !ShapedType::isDynamic(d); }
 
+/// The static one of two sizes that must agree, else dynamic. Checking a
+/// third tensor against the merge keeps a dynamic size in the middle from
+/// hiding two static sizes that differ.
+int64_t merge(int64_t a, int64_t b) { return known(a) ? a : b; }
+
 /// Fails when two sizes are static and differ.
-LogicalResult sameSize(Operation *op, int64_t a, int64_t b,
-                       const Twine &what) {
+LogicalResult sameSize(Operation *op, int64_t a, int64_t b, const Twine &what) {
   if (known(a) && known(b) && a != b)
     return op->emitOpError() << what << " mismatch: " << a << " vs " << b;
   return success();
 }
 
-/// Fails when `outer` heads cannot be split into groups of `inner` heads.
+/// Fails when the `outer` heads of `outerName` cannot be split into groups
+/// over the `inner` heads of `innerName` (GQA / MQA sharing).
 LogicalResult divisibleHeads(Operation *op, int64_t outer, int64_t inner,
-                             const Twine &what) {
+                             const Twine &outerName, const Twine &innerName) {
   if (known(inner) && inner == 0)
-    return op->emitOpError() << what << " has zero heads";
+    return op->emitOpError() << innerName << " has zero heads";
   if (known(outer) && known(inner) && outer % inner != 0)
     return op->emitOpError()
-           << what << ": " << outer << " heads are not a multiple of " << inner;
+           << outerName << " heads (" << outer << ") are not a multiple of "
+           << innerName << " heads (" << inner << ")";
   return success();
 }
 
 /// Checks that `t` has the sizes `expected` (kDynamic entries are free).
+/// Axes are named by `names`, else by the [B, H, T, D] convention for tensors
+/// of rank 3 and 4 (which all start with it), else by number.
 LogicalResult shapeIs(Operation *op, Type t, ArrayRef<int64_t> expected,
-                      const Twine &what) {
+                      const Twine &what, ArrayRef<const char *> names = {}) {
   auto shaped = cast<ShapedType>(t);
-  for (auto [i, e] : llvm::enumerate(expected))
-    if (failed(sameSize(op, shaped.getDimSize(i), e,
-                        what + " " +
-                            (shaped.getRank() == 4 ? kAxis[i] : "dim " +
-                                                                   Twine(i)) +
-                            " size")))
+  if (names.empty() && shaped.getRank() >= 3)
+    names = kAxis;
+  for (auto [i, e] : llvm::enumerate(expected)) {
+    std::string axis = i < names.size() ? names[i] : "dim " + std::to_string(i);
+    if (failed(
+            sameSize(op, shaped.getDimSize(i), e, what + " " + axis + " size")))
       return failure();
+  }
   return success();
 }
+
+// Axis names of a [B, H, Dk, Dv] state tensor and of [H] gates.
+constexpr const char *kStateAxis[] = {"batch", "head", "key dim", "value dim"};
+constexpr const char *kHeadAxis[] = {"head"};
 
 LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
   if (!lengths)
@@ -76,9 +90,10 @@ LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
 double ScoreOp::getEffectiveScale() {
   if (auto scale = getScaleAttr())
     return scale.getValueAsDouble();
+  // The verifier ensures each pair has a static head dim on one side.
   int64_t depth = 0;
-  for (Value q : getQueries())
-    depth += dim(q, 3);
+  for (auto [q, k] : llvm::zip(getQueries(), getKeys()))
+    depth += merge(dim(q, 3), dim(k, 3));
   return 1.0 / std::sqrt(static_cast<double>(depth));
 }
 
@@ -86,22 +101,36 @@ LogicalResult ScoreOp::verify() {
   Operation *op = getOperation();
   if (getQueries().empty() || getQueries().size() != getKeys().size())
     return emitOpError("needs as many keys as queries, and at least one pair");
+  // [B, Hq, T, S] as known so far: from the result, then from each pair, so
+  // that a dynamic result does not hide two pairs that disagree.
   Type result = getScores().getType();
+  int64_t batch = dim(result, 0), heads = dim(result, 1),
+          length = dim(result, 2), keyLength = dim(result, 3);
+  int64_t depth = 0;
   for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
     auto [q, k] = pair;
     std::string part = "pair " + std::to_string(i);
-    if (failed(shapeIs(op, q.getType(),
-                       {dim(result, 0), dim(result, 1), dim(result, 2)},
-                       part + " query vs result")) ||
-        failed(sameSize(op, dim(k, 0), dim(q, 0), part + " key batch")) ||
-        failed(sameSize(op, dim(k, 2), dim(result, 3),
-                        part + " key length vs result")) ||
+    if (failed(shapeIs(op, q.getType(), {batch, heads, length},
+                       part + " query")) ||
+        failed(sameSize(op, dim(k, 0), merge(batch, dim(q, 0)),
+                        part + " key batch")) ||
+        failed(sameSize(op, dim(k, 2), keyLength, part + " key length")) ||
         failed(sameSize(op, dim(k, 3), dim(q, 3), part + " head dim")) ||
-        failed(divisibleHeads(op, dim(q, 1), dim(k, 1), part + " query")))
+        failed(divisibleHeads(op, merge(heads, dim(q, 1)), dim(k, 1),
+                              part + " query", part + " key")))
       return failure();
-    if (!getScale() && !known(dim(q, 3)))
+    batch = merge(merge(batch, dim(q, 0)), dim(k, 0));
+    heads = merge(heads, dim(q, 1));
+    length = merge(length, dim(q, 2));
+    keyLength = merge(keyLength, dim(k, 2));
+    int64_t d = merge(dim(q, 3), dim(k, 3));
+    if (!getScale() && !known(d))
       return emitOpError("needs a static head dim or an explicit scale");
+    depth += known(d) ? d : 0;
   }
+  // The default scale 1/sqrt(Dk) would be infinite.
+  if (!getScale() && depth == 0)
+    return emitOpError("needs a non-zero head dim or an explicit scale");
   if (auto scale = getScale())
     if (!std::isfinite(scale->convertToDouble()) ||
         scale->convertToDouble() <= 0)
@@ -109,11 +138,11 @@ LogicalResult ScoreOp::verify() {
   if (Value gate = getGate()) {
     if (getQueries().size() != 1)
       return emitOpError("per-key decay needs a single query-key pair");
-    Value q = getQueries()[0];
+    Value q = getQueries()[0], k = getKeys()[0];
     if (failed(shapeIs(op, gate.getType(),
-                       {dim(q, 0), dim(q, 1), dim(q, 2), dim(q, 3)},
+                       {batch, heads, length, merge(dim(q, 3), dim(k, 3))},
                        "decay gate vs query")) ||
-        failed(sameSize(op, dim(result, 2), dim(result, 3),
+        failed(sameSize(op, length, keyLength,
                         "decayed scores are causal: query vs key length")))
       return failure();
   }
@@ -124,8 +153,7 @@ ParseResult ScoreOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::UnresolvedOperand> written;
   do {
     OpAsmParser::UnresolvedOperand q, k;
-    if (parser.parseOperand(q) || parser.parseComma() ||
-        parser.parseOperand(k))
+    if (parser.parseOperand(q) || parser.parseComma() || parser.parseOperand(k))
       return failure();
     written.append({q, k});
   } while (succeeded(parser.parseOptionalPlus()));
@@ -146,10 +174,17 @@ ParseResult ScoreOp::parse(OpAsmParser &parser, OperationState &result) {
   }
   props.operandSegmentSizes = {numPairs, numPairs, hasGate ? 1 : 0};
 
+  SMLoc attrLoc = parser.getCurrentLocation();
+  if (parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  // As the generated parsers do: an inherent attribute of the wrong kind in
+  // the dictionary (`{scale = 2 : i32}`) would otherwise be dropped silently.
+  if (failed(verifyInherentAttrs(result.name, result.attributes,
+                                 [&]() { return parser.emitError(attrLoc); })))
+    return failure();
   FunctionType type;
   SMLoc typeLoc = parser.getCurrentLocation();
-  if (parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
-      parser.parseType(type))
+  if (parser.parseColon() || parser.parseType(type))
     return failure();
   if (type.getNumInputs() != written.size() || type.getNumResults() != 1)
     return parser.emitError(typeLoc, "expected ")
@@ -186,8 +221,9 @@ void ScoreOp::print(OpAsmPrinter &p) {
     p << " scale ";
     p.printFloat(scale.getValue());
   }
-  p.printOptionalAttrDict((*this)->getAttrs(),
-                          {getScaleAttrName(), getOperandSegmentSizesAttrName()});
+  p.printOptionalAttrDict(
+      (*this)->getAttrs(),
+      {getScaleAttrName(), getOperandSegmentSizesAttrName()});
   p << " : ";
   p.printFunctionalType(types, getOperation()->getResultTypes());
 }
@@ -204,10 +240,15 @@ LogicalResult MaskOp::verify() {
   StringRef kind = stringifyMaskKind(getKind());
   if (wantsSize != getSize().has_value())
     return emitOpError() << "mask '" << kind << "' "
-                         << (wantsSize ? "needs" : "takes no") << " a size";
+                         << (wantsSize ? "needs a" : "takes no") << " size";
   if (wantsStride != getStride().has_value())
     return emitOpError() << "mask '" << kind << "' "
-                         << (wantsStride ? "needs" : "takes no") << " a stride";
+                         << (wantsStride ? "needs a" : "takes no") << " stride";
+  // attn.compress makes no such blocks, so such keys cannot exist.
+  if (getKind() == MaskKind::compressed && *getStride() > *getSize())
+    return emitOpError() << "compressed stride " << *getStride()
+                         << " exceeds block " << *getSize()
+                         << ": tokens between blocks would be dropped";
   return lengthsMatchBatch(*this, getLengths(), getScores());
 }
 
@@ -216,7 +257,7 @@ LogicalResult BlockMaskOp::verify() {
   if (failed(sameSize(*this, dim(idx, 0), dim(s, 0), "indices batch")) ||
       failed(sameSize(*this, dim(idx, 2), dim(s, 2), "indices query length")))
     return failure();
-  return divisibleHeads(*this, dim(s, 1), dim(idx, 1), "scores vs indices");
+  return divisibleHeads(*this, dim(s, 1), dim(idx, 1), "score", "indices");
 }
 
 LogicalResult ScoreModOp::verifyRegions() {
@@ -224,18 +265,25 @@ LogicalResult ScoreModOp::verifyRegions() {
   Type element = getScores().getType().getElementType();
   auto index = IndexType::get(getContext());
   SmallVector<Type> expected = {element, index, index, index, index};
-  if (body.getArgumentTypes() != ArrayRef<Type>(expected))
-    return emitOpError() << "body must take (" << element
-                         << ", index, index, index, index): the score and its "
-                            "batch, head, query and key indices";
+  if (body.getArgumentTypes() != ArrayRef<Type>(expected)) {
+    auto diag = emitOpError("body must take (");
+    llvm::interleaveComma(expected, diag);
+    return diag << "): the score and its batch, head, query and key indices";
+  }
   auto yield = dyn_cast<YieldOp>(body.getTerminator());
   if (!yield || yield.getValues().size() != 1 ||
       yield.getValues()[0].getType() != element)
     return emitOpError() << "body must yield one " << element;
+  // The body is a scalar function. An unregistered op has no dialect; a
+  // tensor could never be turned back into the scalar that is yielded.
+  auto scalar = [](Type t) { return t.isIntOrIndexOrFloat(); };
   for (Operation &inner : body.without_terminator())
-    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()))
+    if (!isa_and_present<arith::ArithDialect, math::MathDialect>(
+            inner.getDialect()) ||
+        !llvm::all_of(inner.getOperandTypes(), scalar) ||
+        !llvm::all_of(inner.getResultTypes(), scalar))
       return inner.emitOpError("is not allowed in a score_mod body: only "
-                               "arith and math ops are");
+                               "arith and math ops on scalars are");
   return success();
 }
 
@@ -248,23 +296,28 @@ OpFoldResult FeatureMapOp::fold(FoldAdaptor) {
 LogicalResult DecayOp::verify() {
   Value s = getScores();
   auto gates = cast<RankedTensorType>(getGates().getType());
-  SmallVector<int64_t> expected = {dim(s, 0), dim(s, 1), dim(s, 2)};
-  if (gates.getRank() == 1)
-    expected = {dim(s, 1)};
-  if (failed(shapeIs(*this, gates, expected, "gates vs scores")))
+  LogicalResult shapeOk =
+      gates.getRank() == 1
+          ? shapeIs(*this, gates, {dim(s, 1)}, "gates vs scores", kHeadAxis)
+          : shapeIs(*this, gates, {dim(s, 0), dim(s, 1), dim(s, 2)},
+                    "gates vs scores");
+  if (failed(shapeOk))
     return failure();
   return sameSize(*this, dim(s, 2), dim(s, 3),
                   "decayed scores are causal: query vs key length");
 }
 
 LogicalResult AggregateOp::verify() {
-  Value w = getWeights(), v = getValues();
-  if (failed(sameSize(*this, dim(v, 0), dim(w, 0), "values batch")) ||
+  Value w = getWeights(), v = getValues(), o = getOutput();
+  if (failed(shapeIs(*this, o.getType(),
+                     {dim(w, 0), dim(w, 1), dim(w, 2), dim(v, 3)}, "output")) ||
+      failed(sameSize(*this, dim(v, 0), merge(dim(w, 0), dim(o, 0)),
+                      "values batch")) ||
       failed(sameSize(*this, dim(v, 2), dim(w, 3), "values length vs keys")) ||
-      failed(divisibleHeads(*this, dim(w, 1), dim(v, 1), "weights vs values")))
+      failed(divisibleHeads(*this, merge(dim(w, 1), dim(o, 1)), dim(v, 1),
+                            "weights", "values")))
     return failure();
-  return shapeIs(*this, getOutput().getType(),
-                 {dim(w, 0), dim(w, 1), dim(w, 2), dim(v, 3)}, "output");
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -274,46 +327,58 @@ LogicalResult AggregateOp::verify() {
 LogicalResult ScanOp::verifyRegions() {
   Value q = getQuery(), k = getKey(), v = getValue();
   int64_t dk = dim(q, 3), dv = dim(v, 3);
-  if (!known(dk) || !known(dv))
-    return emitOpError("needs static key and value head dims: the state is "
-                       "Dk x Dv");
+  if (!known(dk) || !known(dv) || dk == 0 || dv == 0)
+    return emitOpError("needs static, non-zero key and value head dims: the "
+                       "state is Dk x Dv");
+  // Batch and length as known from q and k, so that a dynamic size in q does
+  // not hide a k and a v that disagree.
+  int64_t batch = merge(dim(q, 0), dim(k, 0));
+  int64_t length = merge(dim(q, 2), dim(k, 2));
   if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
-      failed(sameSize(*this, dim(v, 0), dim(q, 0), "value batch")) ||
+      failed(sameSize(*this, dim(v, 0), batch, "value batch")) ||
       failed(sameSize(*this, dim(k, 2), dim(q, 2), "key length")) ||
-      failed(sameSize(*this, dim(v, 2), dim(q, 2), "value length")) ||
+      failed(sameSize(*this, dim(v, 2), length, "value length")) ||
       failed(sameSize(*this, dim(k, 3), dk, "key head dim")) ||
-      failed(sameSize(*this, dim(v, 1), dim(k, 1), "value heads")) ||
-      failed(divisibleHeads(*this, dim(q, 1), dim(k, 1), "query vs key")))
+      failed(sameSize(*this, dim(v, 1), dim(k, 1), "value heads")))
     return failure();
-  SmallVector<int64_t> stateShape = {dim(q, 0), dim(q, 1), dk, dv};
-  if (failed(shapeIs(*this, getOutput().getType(),
-                     {dim(q, 0), dim(q, 1), dim(q, 2), dv}, "output")) ||
-      failed(shapeIs(*this, getFinalState().getType(), stateShape,
-                     "final state")))
+  Type output = getOutput().getType(), finalState = getFinalState().getType();
+  if (failed(shapeIs(*this, output, {batch, dim(q, 1), length, dv}, "output")))
+    return failure();
+  batch = merge(batch, dim(output, 0));
+  int64_t heads = merge(dim(q, 1), dim(output, 1));
+  length = merge(length, dim(output, 2));
+  if (failed(divisibleHeads(*this, heads, merge(dim(k, 1), dim(v, 1)), "query",
+                            "key")))
+    return failure();
+  SmallVector<int64_t> stateShape = {batch, heads, dk, dv};
+  if (failed(shapeIs(*this, finalState, stateShape, "final state", kStateAxis)))
     return failure();
   if (Value init = getInit())
-    if (failed(shapeIs(*this, init.getType(), stateShape, "initial state")))
+    if (failed(shapeIs(*this, init.getType(), stateShape, "initial state",
+                       kStateAxis)))
       return failure();
 
+  // The body carries the state in the final state's element type: the final
+  // state is the last state it yields.
   Block &body = getBody().front();
-  auto stateType = dyn_cast<StateType>(body.getNumArguments()
-                                           ? body.getArgument(0).getType()
-                                           : Type());
-  if (!stateType || stateType.getKeyDim() != dk ||
-      stateType.getValueDim() != dv)
-    return emitOpError() << "body's first argument must be a !attn.state<"
-                         << dk << "x" << dv << "x...>";
+  auto stateType =
+      StateType::get(getContext(), dk, dv, getElementTypeOrSelf(finalState));
+  if (body.getNumArguments() == 0 || body.getArgument(0).getType() != stateType)
+    return emitOpError() << "body's first argument must be " << stateType
+                         << ": the state, in the final state's element type";
   auto vec = [](int64_t n, Value of) -> Type {
     return RankedTensorType::get({n}, getElementTypeOrSelf(of.getType()));
   };
   SmallVector<Type> expected = {stateType, vec(dk, q), vec(dk, k), vec(dv, v)};
   if (Value gates = getGates()) {
     auto gateType = cast<RankedTensorType>(gates.getType());
-    SmallVector<int64_t> gateShape = {dim(q, 0), dim(q, 1), dim(q, 2), dk};
+    SmallVector<int64_t> gateShape = {batch, heads, length, dk};
     gateShape.resize(gateType.getRank());
-    if (gateType.getRank() == 1)
-      gateShape = {dim(q, 1)};
-    if (failed(shapeIs(*this, gateType, gateShape, "gates")))
+    LogicalResult shapeOk =
+        gateType.getRank() == 1
+            ? shapeIs(*this, gateType, {heads}, "gates", kHeadAxis)
+            : shapeIs(*this, gateType, gateShape, "gates");
+    if (failed(shapeOk))
       return failure();
     expected.push_back(gateType.getRank() == 4 ? vec(dk, gates)
                                                : gateType.getElementType());
@@ -391,7 +456,9 @@ LogicalResult CompressOp::verify() {
                        "encoding [block, D], W1 [block*D, hidden] and W2 "
                        "[hidden, D]");
   int64_t hidden = dim(weights[1], 1);
-  int64_t flat = known(d) ? block * d : ShapedType::kDynamic;
+  int64_t flat = ShapedType::kDynamic;
+  if (known(d) && llvm::MulOverflow(block, d, flat))
+    return emitOpError("block * head dim overflows");
   if (failed(shapeIs(*this, weights[0].getType(), {block, d},
                      "position encoding")) ||
       failed(shapeIs(*this, weights[1].getType(), {flat, hidden}, "W1")) ||
@@ -403,17 +470,26 @@ LogicalResult CompressOp::verify() {
 LogicalResult SelectBlocksOp::verify() {
   Value p = getProbs();
   Type idx = getIndices().getType();
+  // As in attn.compress and attn.mask: such compressed blocks cannot exist.
+  if (getCompressStride() > getCompressBlock())
+    return emitOpError() << "compressed stride " << getCompressStride()
+                         << " exceeds block " << getCompressBlock()
+                         << ": tokens between blocks would be dropped";
   if (getInitial() + getLocal() > getTop())
     return emitOpError() << "keeps " << getInitial() << " initial and "
                          << getLocal() << " local blocks, more than top "
                          << getTop();
-  if (dim(idx, 3) != static_cast<int64_t>(getTop()))
+  // The groups cannot be inferred from the probabilities' heads.
+  if (!known(dim(idx, 1)))
+    return emitOpError("result needs a static number of head groups");
+  // A dynamic size is free, as everywhere: the interpreter checks it.
+  if (known(dim(idx, 3)) && dim(idx, 3) != static_cast<int64_t>(getTop()))
     return emitOpError() << "result must hold top = " << getTop()
                          << " indices per query";
   if (failed(sameSize(*this, dim(idx, 0), dim(p, 0), "indices batch")) ||
       failed(sameSize(*this, dim(idx, 2), dim(p, 2), "indices query length")))
     return failure();
-  return divisibleHeads(*this, dim(p, 1), dim(idx, 1), "probs vs indices");
+  return divisibleHeads(*this, dim(p, 1), dim(idx, 1), "probs", "indices");
 }
 
 LogicalResult GateCombineOp::verify() {
@@ -425,10 +501,10 @@ LogicalResult GateCombineOp::verify() {
       return emitOpError() << "branch type " << b.getType()
                            << " differs from the output type";
   Value o = getOutput();
-  return shapeIs(*this, getGates().getType(),
-                 {dim(o, 0), dim(o, 1), dim(o, 2),
-                  static_cast<int64_t>(branches.size())},
-                 "gates (one per branch)");
+  return shapeIs(
+      *this, getGates().getType(),
+      {dim(o, 0), dim(o, 1), dim(o, 2), static_cast<int64_t>(branches.size())},
+      "gates (one per branch)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -440,7 +516,8 @@ LogicalResult ProjectOp::verify() {
   int64_t din = dim(w, getTransposed() ? 2 : 1);
   int64_t dout = dim(w, getTransposed() ? 1 : 2);
   if (failed(sameSize(*this, din, dim(x, 3), "weight input dim")) ||
-      failed(divisibleHeads(*this, dim(w, 0), dim(x, 1), "weight vs input")))
+      failed(divisibleHeads(*this, merge(dim(w, 0), dim(getResult(), 1)),
+                            dim(x, 1), "weight", "input")))
     return failure();
   return shapeIs(*this, getResult().getType(),
                  {dim(x, 0), dim(w, 0), dim(x, 2), dout}, "result");
@@ -450,27 +527,34 @@ LogicalResult RopeOp::verify() {
   int64_t d = dim(getInput(), 3);
   if (!known(d) || d % 2 != 0)
     return emitOpError("needs a static, even head dim to rotate in pairs");
-  if (getTheta().convertToDouble() <= 0)
-    return emitOpError("theta must be positive");
+  // Also rejects NaN, which compares false with everything.
+  double theta = getTheta().convertToDouble();
+  if (!std::isfinite(theta) || theta <= 0)
+    return emitOpError("theta must be finite and positive");
   return lengthsMatchBatch(*this, getLengths(), getInput());
 }
 
 LogicalResult IndexScoreOp::verify() {
-  Value q = getQuery(), k = getKey();
+  Value q = getQuery(), k = getKey(), w = getWeights();
+  // The one key head is part of the op's form, so it must be static.
   if (dim(k, 1) != 1)
     return emitOpError("indexer keys must have one head");
+  int64_t batch = merge(merge(dim(q, 0), dim(k, 0)), dim(w, 0));
+  int64_t length = merge(dim(q, 2), dim(w, 2));
   if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
       failed(sameSize(*this, dim(k, 3), dim(q, 3), "indexer head dim")) ||
-      failed(shapeIs(*this, getWeights().getType(),
-                     {dim(q, 0), dim(q, 1), dim(q, 2)}, "weights vs query")))
+      failed(shapeIs(*this, w.getType(), {batch, dim(q, 1), dim(q, 2)},
+                     "weights vs query")))
     return failure();
-  return shapeIs(*this, getScores().getType(),
-                 {dim(q, 0), 1, dim(q, 2), dim(k, 2)}, "scores");
+  return shapeIs(*this, getScores().getType(), {batch, 1, length, dim(k, 2)},
+                 "scores");
 }
 
 LogicalResult SelectTokensOp::verify() {
   Value s = getScores();
-  if (dim(getIndices(), 3) != static_cast<int64_t>(getTop()))
+  // A dynamic size is free, as everywhere: the interpreter checks it.
+  int64_t n = dim(getIndices(), 3);
+  if (known(n) && n != static_cast<int64_t>(getTop()))
     return emitOpError() << "result must hold top = " << getTop()
                          << " indices per query";
   return shapeIs(*this, getIndices().getType(),

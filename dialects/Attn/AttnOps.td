@@ -113,7 +113,7 @@ def Attn_BlockMaskOp : Attn_Op<"block_mask",
 }
 
 def Attn_ScoreModOp : Attn_Op<"score_mod", [
-    AllTypesMatch<["scores", "result"]>,
+    AllTypesMatch<["scores", "result"]>, IsolatedFromAbove,
     SingleBlock]> {
   let summary = "rewrite each score with a scalar function (softcap, ALiBi)";
   let description = [{
@@ -188,7 +188,7 @@ def Attn_AggregateOp : Attn_Op<"aggregate"> {
 //===----------------------------------------------------------------------===//
 
 def Attn_ScanOp : Attn_Op<"scan", [
-    AttrSizedOperandSegments, SingleBlock]> {
+    AttrSizedOperandSegments, IsolatedFromAbove, SingleBlock]> {
   let summary = "linear attention as a recurrence over a fixed-size state";
   let description = [{
     ```mlir
