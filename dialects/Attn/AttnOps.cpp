@@ -75,6 +75,8 @@ LogicalResult shapeIs(Operation *op, Type t, ArrayRef<int64_t> expected,
 // Axis names of a [B, H, Dk, Dv] state tensor and of [H] gates.
 constexpr const char *kStateAxis[] = {"batch", "head", "key dim", "value dim"};
 constexpr const char *kHeadAxis[] = {"head"};
+constexpr const char *kChunkStateAxis[] = {"batch", "head", "chunk", "key dim",
+                                           "value dim"};
 
 LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
   if (!lengths)
@@ -324,39 +326,69 @@ LogicalResult AggregateOp::verify() {
 // The state form
 //===----------------------------------------------------------------------===//
 
-LogicalResult ScanOp::verifyRegions() {
-  Value q = getQuery(), k = getKey(), v = getValue();
+namespace {
+/// Sizes of a recurrent computation (scan or chunked scan), merged from all
+/// operands and results so that one dynamic size cannot hide a mismatch.
+struct RecurrentShape {
+  int64_t batch, heads, length, dk, dv;
+};
+
+FailureOr<RecurrentShape> verifyRecurrent(Operation *op, Value q, Value k,
+                                          Value v, Value gates, Value init,
+                                          Value output, Value finalState) {
   int64_t dk = dim(q, 3), dv = dim(v, 3);
   if (!known(dk) || !known(dv) || dk == 0 || dv == 0)
-    return emitOpError("needs static, non-zero key and value head dims: the "
-                       "state is Dk x Dv");
-  // Batch and length as known from q and k, so that a dynamic size in q does
-  // not hide a k and a v that disagree.
+    return op->emitOpError("needs static, non-zero key and value head dims: "
+                           "the state is Dk x Dv");
   int64_t batch = merge(dim(q, 0), dim(k, 0));
   int64_t length = merge(dim(q, 2), dim(k, 2));
-  if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
-      failed(sameSize(*this, dim(v, 0), batch, "value batch")) ||
-      failed(sameSize(*this, dim(k, 2), dim(q, 2), "key length")) ||
-      failed(sameSize(*this, dim(v, 2), length, "value length")) ||
-      failed(sameSize(*this, dim(k, 3), dk, "key head dim")) ||
-      failed(sameSize(*this, dim(v, 1), dim(k, 1), "value heads")))
+  if (failed(sameSize(op, dim(k, 0), dim(q, 0), "key batch")) ||
+      failed(sameSize(op, dim(v, 0), batch, "value batch")) ||
+      failed(sameSize(op, dim(k, 2), dim(q, 2), "key length")) ||
+      failed(sameSize(op, dim(v, 2), length, "value length")) ||
+      failed(sameSize(op, dim(k, 3), dk, "key head dim")) ||
+      failed(sameSize(op, dim(v, 1), dim(k, 1), "value heads")))
     return failure();
-  Type output = getOutput().getType(), finalState = getFinalState().getType();
-  if (failed(shapeIs(*this, output, {batch, dim(q, 1), length, dv}, "output")))
+  if (failed(shapeIs(op, output.getType(), {batch, dim(q, 1), length, dv},
+                     "output")))
     return failure();
   batch = merge(batch, dim(output, 0));
   int64_t heads = merge(dim(q, 1), dim(output, 1));
   length = merge(length, dim(output, 2));
-  if (failed(divisibleHeads(*this, heads, merge(dim(k, 1), dim(v, 1)), "query",
+  if (failed(divisibleHeads(op, heads, merge(dim(k, 1), dim(v, 1)), "query",
                             "key")))
     return failure();
   SmallVector<int64_t> stateShape = {batch, heads, dk, dv};
-  if (failed(shapeIs(*this, finalState, stateShape, "final state", kStateAxis)))
+  if (failed(shapeIs(op, finalState.getType(), stateShape, "final state",
+                     kStateAxis)))
     return failure();
-  if (Value init = getInit())
-    if (failed(shapeIs(*this, init.getType(), stateShape, "initial state",
-                       kStateAxis)))
+  if (init && failed(shapeIs(op, init.getType(), stateShape, "initial state",
+                             kStateAxis)))
+    return failure();
+  if (gates) {
+    auto gateType = cast<RankedTensorType>(gates.getType());
+    SmallVector<int64_t> gateShape = {batch, heads, length, dk};
+    gateShape.resize(gateType.getRank());
+    LogicalResult shapeOk =
+        gateType.getRank() == 1
+            ? shapeIs(op, gateType, {heads}, "gates", kHeadAxis)
+            : shapeIs(op, gateType, gateShape, "gates");
+    if (failed(shapeOk))
       return failure();
+  }
+  return RecurrentShape{batch, heads, length, dk, dv};
+}
+} // namespace
+
+LogicalResult ScanOp::verifyRegions() {
+  Value q = getQuery(), k = getKey(), v = getValue();
+  FailureOr<RecurrentShape> shape =
+      verifyRecurrent(*this, q, k, v, getGates(), getInit(), getOutput(),
+                      getFinalState());
+  if (failed(shape))
+    return failure();
+  int64_t dk = shape->dk, dv = shape->dv;
+  Type finalState = getFinalState().getType();
 
   // The body carries the state in the final state's element type: the final
   // state is the last state it yields.
@@ -372,14 +404,6 @@ LogicalResult ScanOp::verifyRegions() {
   SmallVector<Type> expected = {stateType, vec(dk, q), vec(dk, k), vec(dv, v)};
   if (Value gates = getGates()) {
     auto gateType = cast<RankedTensorType>(gates.getType());
-    SmallVector<int64_t> gateShape = {batch, heads, length, dk};
-    gateShape.resize(gateType.getRank());
-    LogicalResult shapeOk =
-        gateType.getRank() == 1
-            ? shapeIs(*this, gateType, {heads}, "gates", kHeadAxis)
-            : shapeIs(*this, gateType, gateShape, "gates");
-    if (failed(shapeOk))
-      return failure();
     expected.push_back(gateType.getRank() == 4 ? vec(dk, gates)
                                                : gateType.getElementType());
   }
@@ -396,6 +420,28 @@ LogicalResult ScanOp::verifyRegions() {
     return emitOpError() << "body must yield (" << stateType << ", " << outVec
                          << "): the next state and o_t";
   return success();
+}
+
+LogicalResult ChunkedScanOp::verify() {
+  FailureOr<RecurrentShape> shape =
+      verifyRecurrent(*this, getQuery(), getKey(), getValue(), getGates(),
+                      getInit(), getOutput(), getFinalState());
+  if (failed(shape))
+    return failure();
+  if (!std::isfinite(getScale().convertToDouble()))
+    return emitOpError("scale must be finite");
+  Value states = getChunkStates();
+  if (getMaterialized() != static_cast<bool>(states))
+    return emitOpError("returns the per-chunk states exactly when "
+                       "materialized");
+  if (!states)
+    return success();
+  int64_t chunks = known(shape->length)
+                       ? llvm::divideCeil(shape->length, getChunk())
+                       : ShapedType::kDynamic;
+  return shapeIs(*this, states.getType(),
+                 {shape->batch, shape->heads, chunks, shape->dk, shape->dv},
+                 "chunk states", kChunkStateAxis);
 }
 
 LogicalResult StateDecayOp::verify() {
@@ -420,6 +466,9 @@ LogicalResult StateReadOp::verify() {
   if (failed(sameSize(*this, dim(getQuery(), 0), state.getKeyDim(),
                       "query vs state key dim")))
     return failure();
+  if (auto scale = getScale())
+    if (!scale->isFinite())
+      return emitOpError("scale must be finite");
   return sameSize(*this, dim(getOutput(), 0), state.getValueDim(),
                   "output vs state value dim");
 }

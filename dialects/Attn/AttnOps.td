@@ -252,12 +252,53 @@ def Attn_StateUpdateOp : Attn_Op<"state.update",
 }
 
 def Attn_StateReadOp : Attn_Op<"state.read"> {
-  let summary = "o = q S";
-  let arguments = (ins Attn_State:$state, Attn_Vector:$query);
+  let summary = "o = scale * q S";
+  let arguments = (ins Attn_State:$state, Attn_Vector:$query,
+                       OptionalAttr<F64Attr>:$scale);
   let results = (outs Attn_Vector:$output);
   let assemblyFormat = [{
-    $state `,` $query attr-dict `:` qualified(type($state)) `,` type($query) `->`
-    type($output)
+    $state `,` $query (`scale` $scale^)? attr-dict `:` qualified(type($state))
+    `,` type($query) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_ChunkedScanOp : Attn_Op<"chunked_scan", [AttrSizedOperandSegments]> {
+  let summary = "linear attention in the chunkwise parallel form";
+  let description = [{
+    ```mlir
+    %o, %final = attn.chunked_scan %q, %k, %v gates %g init %s0 chunk 64
+        scale 0.125 : (...) -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>)
+    ```
+    The recurrence `S_t = a_t S_{t-1} + k_t^T v_t`, `o_t = scale * q_t S_t`
+    (what `attn.scan` computes with a decay / update / read body) computed
+    chunk by chunk: the sequence splits into chunks of `chunk` steps (the
+    last one shorter); inside chunk i, with `b` the gates' cumulative sum
+    from the chunk's start (log space),
+    `O_i = scale * ((Q_i K_i^T ⊙ D_i) V_i + (Q_i ⊙ exp(b)) S_{i-1})` with the
+    decay mask `D_i[t, s] = exp(b_t - b_s)` for `s <= t`, and
+    `S_i = exp(b_last) S_{i-1} + (K_i ⊙ exp(b_last - b))^T V_i`.
+    Gates as in `attn.scan`: `[Hq]`, `[B, Hq, T]` scalar or `[B, Hq, T, Dk]`
+    per-key log-decays.
+
+    `materialized` first computes every chunk's own contribution, then
+    combines them by a scan over chunks (the form that parallelizes across
+    chunks), and also returns the state after each chunk,
+    `[B, Hq, ceil(T / chunk), Dk, Dv]`.
+  }];
+  let arguments = (ins Attn_Tensor4D:$query, Attn_Tensor4D:$key,
+                       Attn_Tensor4D:$value,
+                       Optional<AnyTypeOf<[Attn_Tensor1D, Attn_Tensor3D,
+                                          Attn_Tensor4D]>>:$gates,
+                       Optional<Attn_Tensor4D>:$init,
+                       PositiveI64Attr:$chunk, F64Attr:$scale,
+                       UnitAttr:$materialized);
+  let results = (outs Attn_Tensor4D:$output, Attn_Tensor4D:$final_state,
+                      Optional<TensorRankOf<[AnyFloat], [5]>>:$chunk_states);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`gates` $gates^)? (`init` $init^)? `chunk`
+    $chunk `scale` $scale (`materialized` $materialized^)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -64,6 +64,7 @@ private:
   FailureOr<Tensor> evaluate(StateDecayOp op);
   FailureOr<Tensor> evaluate(StateUpdateOp op);
   FailureOr<Tensor> evaluate(StateReadOp op);
+  LogicalResult evaluate(ChunkedScanOp op);
   FailureOr<Tensor> evaluate(CompressOp op);
   FailureOr<Tensor> evaluate(SelectBlocksOp op);
   FailureOr<Tensor> evaluate(GateCombineOp op);
@@ -153,7 +154,8 @@ LogicalResult Interpreter::execute(Operation *op) {
             CompressOp, SelectBlocksOp, GateCombineOp, ProjectOp, RopeOp,
             IndexScoreOp, SelectTokensOp, arith::ConstantOp>(
           [&](auto concrete) { return bind(evaluate(concrete)); })
-      .Case<ScanOp>([&](ScanOp scan) { return evaluate(scan); })
+      .Case<ScanOp, ChunkedScanOp>(
+          [&](auto recurrent) { return evaluate(recurrent); })
       .Case<tensor::CastOp>([&](tensor::CastOp cast) {
         Tensor copy = get(cast.getSource());
         if (failed(checkResult(op, cast.getType(), copy.shape)))
@@ -617,10 +619,154 @@ FailureOr<Tensor> Interpreter::evaluate(StateUpdateOp op) {
 FailureOr<Tensor> Interpreter::evaluate(StateReadOp op) {
   const Tensor &state = get(op.getState()), &q = get(op.getQuery());
   Tensor out = Tensor::filled({state.size(1)});
+  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0;
   for (int64_t i = 0; i < state.size(0); ++i)
     for (int64_t j = 0; j < state.size(1); ++j)
-      out.data[j] += q.data[i] * state.at({i, j});
+      out.data[j] += scale * q.data[i] * state.at({i, j});
   return out;
+}
+
+LogicalResult Interpreter::evaluate(ChunkedScanOp op) {
+  const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
+               &v = get(op.getValue());
+  int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), Dk = q.size(3);
+  int64_t Hkv = k.size(1), Dv = v.size(3), C = op.getChunk();
+  int64_t chunks = llvm::divideCeil(T, C);
+  double scale = op.getScale().convertToDouble();
+  if (failed(require(op,
+                     k.size(0) == B && v.size(0) == B && k.size(2) == T &&
+                         v.size(2) == T && v.size(1) == Hkv,
+                     "query, key and value differ in batch, length or "
+                     "key/value heads")) ||
+      failed(require(op, Hkv > 0 && Hq % Hkv == 0,
+                     Twine(Hq) + " query heads are not a multiple of " +
+                         Twine(Hkv) + " key heads")))
+    return failure();
+  const Tensor *gates = op.getGates() ? &get(op.getGates()) : nullptr;
+  if (gates) {
+    bool fits = gates->rank() == 1
+                    ? gates->size(0) == Hq
+                    : gates->size(0) == B && gates->size(1) == Hq &&
+                          gates->size(2) == T;
+    if (failed(require(op, fits, "gates do not match the query's shape")))
+      return failure();
+  }
+  FailureOr<Tensor> out = allocate(op, op.getOutput().getType(), {B, Hq, T, Dv});
+  FailureOr<Tensor> final =
+      allocate(op, op.getFinalState().getType(), {B, Hq, Dk, Dv});
+  if (failed(out) || failed(final))
+    return failure();
+  FailureOr<Tensor> chunkStates = Tensor();
+  if (op.getMaterialized())
+    chunkStates = allocate(op, op.getChunkStates().getType(),
+                           {B, Hq, chunks, Dk, Dv});
+  if (failed(chunkStates))
+    return failure();
+  if (op.getInit()) {
+    const Tensor &init = get(op.getInit());
+    if (failed(require(op, init.size(0) == B && init.size(1) == Hq,
+                       "initial state does not match batch and heads")))
+      return failure();
+    final->data = init.data;
+  }
+
+  // Log-decay of step t along key dim d (scalar gates repeat over d).
+  auto gate = [&](int64_t b, int64_t h, int64_t t, int64_t d) -> double {
+    if (!gates)
+      return 0.0;
+    switch (gates->rank()) {
+    case 1:
+      return gates->at({h});
+    case 3:
+      return gates->at({b, h, t});
+    default:
+      return gates->at({b, h, t, d});
+    }
+  };
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h) {
+      int64_t hk = sharedHead(h, Hq, Hkv);
+      // cum[t][d]: gates summed from the start of t's chunk through t.
+      std::vector<double> cum(T * Dk);
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t d = 0; d < Dk; ++d)
+          cum[t * Dk + d] =
+              (t % C ? cum[(t - 1) * Dk + d] : 0.0) + gate(b, h, t, d);
+      auto chunkEnd = [&](int64_t i) { return std::min(T, (i + 1) * C) - 1; };
+      // Chunk i's own contribution to the state, as if it started from 0:
+      // (K_i ⊙ exp(b_last - b))^T V_i.
+      auto contribution = [&](int64_t i) {
+        Tensor local = Tensor::filled({Dk, Dv});
+        int64_t last = chunkEnd(i);
+        for (int64_t s = i * C; s <= last; ++s)
+          for (int64_t d = 0; d < Dk; ++d) {
+            double w = k.at({b, hk, s, d}) *
+                       std::exp(cum[last * Dk + d] - cum[s * Dk + d]);
+            for (int64_t e = 0; e < Dv; ++e)
+              local.at({d, e}) += w * v.at({b, hk, s, e});
+          }
+        return local;
+      };
+      // S_i = exp(b_last) ⊙ S_{i-1} + contribution_i.
+      auto advance = [&](const Tensor &previous, const Tensor &local,
+                         int64_t i) {
+        Tensor next = local;
+        int64_t last = chunkEnd(i);
+        for (int64_t d = 0; d < Dk; ++d)
+          for (int64_t e = 0; e < Dv; ++e)
+            next.at({d, e}) += std::exp(cum[last * Dk + d]) *
+                               previous.at({d, e});
+        return next;
+      };
+
+      // states[i] is the state entering chunk i; states[chunks] the final.
+      std::vector<Tensor> states(chunks + 1);
+      states[0] = Tensor::filled({Dk, Dv});
+      std::copy_n(final->data.begin() + final->offset({b, h, 0, 0}), Dk * Dv,
+                  states[0].data.begin());
+      if (op.getMaterialized()) {
+        // Every chunk's contribution first (independent of the others), then
+        // one cheap scan over chunks.
+        std::vector<Tensor> locals;
+        for (int64_t i = 0; i < chunks; ++i)
+          locals.push_back(contribution(i));
+        for (int64_t i = 0; i < chunks; ++i) {
+          states[i + 1] = advance(states[i], locals[i], i);
+          std::copy(states[i + 1].data.begin(), states[i + 1].data.end(),
+                    chunkStates->data.begin() +
+                        chunkStates->offset({b, h, i, 0, 0}));
+        }
+      }
+      for (int64_t i = 0; i < chunks; ++i) {
+        const Tensor &entering = states[i];
+        for (int64_t t = i * C; t <= chunkEnd(i); ++t) {
+          // Inter-chunk: (q_t ⊙ exp(b_t)) S_{i-1}.
+          for (int64_t d = 0; d < Dk; ++d) {
+            double qd = q.at({b, h, t, d}) * std::exp(cum[t * Dk + d]);
+            for (int64_t e = 0; e < Dv; ++e)
+              out->at({b, h, t, e}) += scale * qd * entering.at({d, e});
+          }
+          // Intra-chunk: (q_t k_s^T ⊙ D[t, s]) v_s for s <= t in the chunk.
+          for (int64_t s = i * C; s <= t; ++s) {
+            double w = 0;
+            for (int64_t d = 0; d < Dk; ++d)
+              w += q.at({b, h, t, d}) * k.at({b, hk, s, d}) *
+                   std::exp(cum[t * Dk + d] - cum[s * Dk + d]);
+            for (int64_t e = 0; e < Dv; ++e)
+              out->at({b, h, t, e}) += scale * w * v.at({b, hk, s, e});
+          }
+        }
+        if (!op.getMaterialized())
+          states[i + 1] = advance(entering, contribution(i), i);
+      }
+      std::copy(states[chunks].data.begin(), states[chunks].data.end(),
+                final->data.begin() + final->offset({b, h, 0, 0}));
+    }
+  values[op.getOutput()] = std::move(*out);
+  values[op.getFinalState()] = std::move(*final);
+  if (op.getMaterialized())
+    values[op.getChunkStates()] = std::move(*chunkStates);
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Attn/AttnOps.h"
+#include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect>();
   mlir::registerTransformsPasses();
+  attn::registerAttnTransforms();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,
       "attention-opt: verify and transform attention programs written in the "

@@ -11,6 +11,7 @@
 #include "Attn/AttnOps.h"
 #include "attn/Interpreter/Interpreter.h"
 #include "attn/Support/Tensor.h"
+#include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -82,7 +83,9 @@ cl::opt<std::string> backend("backend", cl::init("interp"),
 cl::opt<std::string> comparePipeline(
     "compare-pipeline", cl::value_desc("PIPELINE"),
     cl::desc("run before and after this attention-opt pass pipeline (e.g. "
-             "'builtin.module(canonicalize)') on the same inputs and compare"),
+             "'func.func(attn-reassociate-linear)' or "
+             "'attn-linear-pipeline{chunk-size=16}') on the same inputs and "
+             "compare"),
     cl::cat(category));
 cl::opt<double> tolerance("tolerance", cl::init(1e-9),
                           cl::desc("--compare-pipeline: largest accepted max "
@@ -155,6 +158,8 @@ bool isDecayGate(BlockArgument arg) {
       return use.get() == decay.getGates();
     if (auto scan = dyn_cast<ScanOp>(owner))
       return use.get() == scan.getGates();
+    if (auto chunked = dyn_cast<ChunkedScanOp>(owner))
+      return use.get() == chunked.getGates();
     if (auto score = dyn_cast<ScoreOp>(owner))
       return use.get() == score.getGate();
     return false;
@@ -326,11 +331,18 @@ double relativeError(const Tensor &a, const Tensor &b) {
 LogicalResult compare(ModuleOp module, func::FuncOp function,
                       ArrayRef<Tensor> inputs) {
   OwningOpRef<ModuleOp> transformed = module.clone();
-  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  // Anchor the pipeline on the module whether or not the text names it: a
+  // pipeline nested once too deep would run on nothing and compare equal.
+  std::string text = comparePipeline;
+  if (!StringRef(text).starts_with("builtin.module("))
+    text = "builtin.module(" + text + ")";
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(comparePipeline, pm, errorStream)))
+  FailureOr<OpPassManager> parsed = parsePassPipeline(text, errorStream);
+  if (failed(parsed))
     return fail("bad --compare-pipeline: " + errors);
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  static_cast<OpPassManager &>(pm) = *parsed;
   if (failed(pm.run(*transformed)))
     return fail("the pipeline failed");
   auto after = transformed->lookupSymbol<func::FuncOp>(function.getName());
@@ -432,6 +444,7 @@ int main(int argc, char **argv) {
   registry.insert<AttnDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, tensor::TensorDialect>();
   registerTransformsPasses();
+  registerAttnTransforms();
   MLIRContext context(registry);
   return failed(run(context)) ? 1 : 0;
 }

@@ -1,0 +1,56 @@
+//===- Passes.td - attn transformation passes --------------*- tablegen -*-===//
+
+#ifndef ATTN_TRANSFORMS_PASSES_TD
+#define ATTN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ReassociateLinear : Pass<"attn-reassociate-linear", "mlir::func::FuncOp"> {
+  let summary = "Rewrite linear attention into the recurrent state form";
+  let description = [{
+    Where no normalizing softmax stands between scores and aggregation,
+    `(phi(Q) phi(K)^T ⊙ M) V` is reassociated: under a causal mask into an
+    `attn.scan` carrying a Dk x Dv state (`S_t = a_t S_{t-1} + k_t^T v_t`,
+    `o_t = scale * q_t S_t`), with a scalar `attn.decay` or a per-key score
+    decay becoming the state decay; without a mask into the global state
+    `K^T V` read by every query. Anything else (softmax, score mods, other
+    masks, per-sequence lengths) is left alone; with `explain` a remark at
+    the aggregate says why.
+  }];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark wherever the rewrite does not apply, saying why">
+  ];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
+def Chunk : Pass<"attn-chunk", "mlir::func::FuncOp"> {
+  let summary = "Rewrite recurrent linear attention into the chunkwise form";
+  let description = [{
+    Turns an `attn.scan` whose body is the gated linear recurrence (state
+    decay, update, read) into `attn.chunked_scan`: dense intra-chunk blocks
+    with the decay mask and an inter-chunk state carry, gates cumulated in
+    log space. Any T works; the last chunk is shorter.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Steps per chunk (multiples of 16 feed tensor cores)">,
+    Option<"materialize", "materialize-states", "bool", /*default=*/"false",
+           "Compute every chunk's state first, then combine them (the form "
+           "that parallelizes across chunks), and keep the per-chunk states">
+  ];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
+def ExposeState : Pass<"attn-expose-state", "mlir::ModuleOp"> {
+  let summary = "Make recurrent states function inputs and outputs";
+  let description = [{
+    For every `attn.scan` or `attn.chunked_scan` without an initial state,
+    adds a function argument for it (`[B, Hq, Dk, Dv]`, named "B,Hq,Dk,Dv")
+    and returns its final state as an extra result: the form generation uses,
+    one token (or chunk) at a time with the state carried between calls.
+  }];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
+#endif // ATTN_TRANSFORMS_PASSES_TD
