@@ -1418,3 +1418,75 @@ func.func @score_mod_captures(%s: tensor<?x8x?x?xf32>, %c: f32) {
   }
   return
 }
+
+// -----
+
+func.func @chunked_scan_states_not_materialized(%q: tensor<?x4x?x64xf32>,
+    %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{returns the per-chunk states exactly when materialized}}
+  %o, %s, %c = attn.chunked_scan %q, %k, %v chunk 16 scale 1.0
+      : (tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>)
+      -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>, tensor<?x4x?x64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @chunked_scan_missing_states(%q: tensor<?x4x?x64xf32>,
+    %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{returns the per-chunk states exactly when materialized}}
+  %o, %s = attn.chunked_scan %q, %k, %v chunk 16 scale 1.0 materialized
+      : (tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>)
+      -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @chunked_scan_chunk_count(%q: tensor<1x4x100x64xf32>,
+    %k: tensor<1x4x100x64xf32>, %v: tensor<1x4x100x64xf32>) {
+  // expected-error @+1 {{chunk states chunk size mismatch: 3 vs 4}}
+  %o, %s, %c = attn.chunked_scan %q, %k, %v chunk 32 scale 1.0 materialized
+      : (tensor<1x4x100x64xf32>, tensor<1x4x100x64xf32>, tensor<1x4x100x64xf32>)
+      -> (tensor<1x4x100x64xf32>, tensor<1x4x64x64xf32>, tensor<1x4x3x64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @chunked_scan_scale(%q: tensor<?x4x?x64xf32>,
+    %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{scale must be finite}}
+  %o, %s = attn.chunked_scan %q, %k, %v chunk 16 scale 0x7FF0000000000000
+      : (tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>)
+      -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @chunked_scan_value_heads(%q: tensor<?x4x?x64xf32>,
+    %k: tensor<?x2x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{value heads mismatch: 4 vs 2}}
+  %o, %s = attn.chunked_scan %q, %k, %v chunk 16 scale 1.0
+      : (tensor<?x4x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x4x?x64xf32>)
+      -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @state_read_scale(%q: tensor<?x1x?x4xf32>, %k: tensor<?x1x?x4xf32>,
+                            %v: tensor<?x1x?x4xf32>) {
+  %o, %st = attn.scan %q, %k, %v
+      : (tensor<?x1x?x4xf32>, tensor<?x1x?x4xf32>, tensor<?x1x?x4xf32>)
+      -> (tensor<?x1x?x4xf32>, tensor<?x1x4x4xf32>) {
+  ^bb0(%S: !attn.state<4x4xf32>, %qt: tensor<4xf32>, %kt: tensor<4xf32>,
+       %vt: tensor<4xf32>):
+    // expected-error @+1 {{scale must be finite}}
+    %r = attn.state.read %S, %qt scale 0x7FF8000000000000
+        : !attn.state<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    attn.yield %S, %r : !attn.state<4x4xf32>, tensor<4xf32>
+  }
+  return
+}

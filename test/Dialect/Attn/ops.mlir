@@ -360,3 +360,38 @@ func.func @select_tokens(%s: tensor<?x1x?x?xf32>) -> tensor<?x1x?x2048xi64> {
   %1 = attn.select_tokens %s top 16 : tensor<?x1x?x?xf32> -> tensor<?x1x?x?xi64>
   return %0 : tensor<?x1x?x2048xi64>
 }
+
+// CHECK-LABEL: func.func @chunked_scan
+// CHECK: attn.chunked_scan %{{.*}}, %{{.*}}, %{{.*}} gates %{{.*}} init %{{.*}} chunk 64 scale 1.250000e-01 :
+// CHECK: attn.chunked_scan %{{.*}}, %{{.*}}, %{{.*}} chunk 16 scale 1.000000e+00 materialized :
+// CHECK-SAME: tensor<?x4x?x64x32xf32>
+func.func @chunked_scan(%q: tensor<?x4x?x64xf32>, %k: tensor<?x2x?x64xf32>,
+                        %v: tensor<?x2x?x32xf32>, %g: tensor<?x4x?x64xf32>,
+                        %s0: tensor<?x4x64x32xf32>) {
+  %o, %s = attn.chunked_scan %q, %k, %v gates %g init %s0 chunk 64
+      scale 0.125
+      : (tensor<?x4x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x32xf32>,
+         tensor<?x4x?x64xf32>, tensor<?x4x64x32xf32>)
+      -> (tensor<?x4x?x32xf32>, tensor<?x4x64x32xf32>)
+  %o2, %s2, %states = attn.chunked_scan %q, %k, %v chunk 16 scale 1.0
+      materialized
+      : (tensor<?x4x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x32xf32>)
+      -> (tensor<?x4x?x32xf32>, tensor<?x4x64x32xf32>, tensor<?x4x?x64x32xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @state_read_scale
+// CHECK: attn.state.read %{{.*}}, %{{.*}} scale 1.250000e-01
+func.func @state_read_scale(%q: tensor<?x1x?x4xf32>, %k: tensor<?x1x?x4xf32>,
+                            %v: tensor<?x1x?x4xf32>) {
+  %o, %st = attn.scan %q, %k, %v
+      : (tensor<?x1x?x4xf32>, tensor<?x1x?x4xf32>, tensor<?x1x?x4xf32>)
+      -> (tensor<?x1x?x4xf32>, tensor<?x1x4x4xf32>) {
+  ^bb0(%S: !attn.state<4x4xf32>, %qt: tensor<4xf32>, %kt: tensor<4xf32>,
+       %vt: tensor<4xf32>):
+    %r = attn.state.read %S, %qt scale 0.125
+        : !attn.state<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    attn.yield %S, %r : !attn.state<4x4xf32>, tensor<4xf32>
+  }
+  return
+}
