@@ -31,8 +31,7 @@ protected:
   }
 
   /// Runs @f of `source`; collects any error message in `error`.
-  FailureOr<std::vector<Tensor>> run(StringRef source,
-                                     ArrayRef<Tensor> args) {
+  FailureOr<std::vector<Tensor>> run(StringRef source, ArrayRef<Tensor> args) {
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
       error += diag.str();
       return success();
@@ -69,9 +68,9 @@ func.func @f(%q: tensor<1x1x2x1xf64>, %k: tensor<1x1x3x1xf64>,
 })mlir";
 
 TEST_F(InterpreterTest, CausalSoftmaxByHand) {
-  auto out = run(kCausal, {make({1, 1, 2, 1}, {1, 0}),
-                           make({1, 1, 3, 1}, {0, 1, 5}),
-                           make({1, 1, 3, 1}, {10, 20, 30})});
+  auto out =
+      run(kCausal, {make({1, 1, 2, 1}, {1, 0}), make({1, 1, 3, 1}, {0, 1, 5}),
+                    make({1, 1, 3, 1}, {10, 20, 30})});
   ASSERT_TRUE(succeeded(out)) << error;
   double e = std::exp(1.0);
   EXPECT_NEAR((*out)[0].data[0], (10 + 20 * e) / (1 + e), 1e-12);
@@ -119,9 +118,10 @@ func.func @f(%q: tensor<1x1x2x1xf64>, %k: tensor<1x1x2x1xf64>,
   return %o, %st : tensor<1x1x2x1xf64>, tensor<1x1x1x1xf64>
 })mlir";
   double a = std::log(0.5);
-  auto out = run(source, {make({1, 1, 2, 1}, {1, 2}), make({1, 1, 2, 1}, {3, 4}),
-                          make({1, 1, 2, 1}, {5, 6}),
-                          make({1, 1, 2}, {a, a}), make({1, 1, 1, 1}, {8})});
+  auto out =
+      run(source, {make({1, 1, 2, 1}, {1, 2}), make({1, 1, 2, 1}, {3, 4}),
+                   make({1, 1, 2, 1}, {5, 6}), make({1, 1, 2}, {a, a}),
+                   make({1, 1, 1, 1}, {8})});
   ASSERT_TRUE(succeeded(out)) << error;
   // S1 = 0.5*8 + 3*5 = 19, o1 = 19; S2 = 0.5*19 + 4*6 = 33.5, o2 = 67.
   EXPECT_NEAR((*out)[0].data[0], 19, 1e-12);
@@ -148,9 +148,9 @@ func.func @f(%q: tensor<1x1x?x1xf64>, %k: tensor<1x1x?x1xf64>,
   %d = attn.decay %s, %g : tensor<1x1x?x?xf64>, tensor<1x1x?xf64>
   return %d : tensor<1x1x?x?xf64>
 })mlir";
-  auto out = run(source, {make({1, 1, 2, 1}, {1, 2}),
-                          make({1, 1, 3, 1}, {1, 2, 3}),
-                          make({1, 1, 2}, {0, 0})});
+  auto out =
+      run(source, {make({1, 1, 2, 1}, {1, 2}), make({1, 1, 3, 1}, {1, 2, 3}),
+                   make({1, 1, 2}, {0, 0})});
   EXPECT_TRUE(failed(out));
   EXPECT_NE(error.find("decay needs as many keys (3) as queries (2)"),
             std::string::npos)

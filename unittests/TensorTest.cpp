@@ -20,8 +20,7 @@ class TensorTest : public ::testing::Test {
 protected:
   std::string tempPath() {
     llvm::SmallString<128> path;
-    EXPECT_FALSE(
-        llvm::sys::fs::createTemporaryFile("attn-npy", "npy", path));
+    EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("attn-npy", "npy", path));
     paths.push_back(path.str().str());
     return paths.back();
   }

@@ -382,9 +382,8 @@ FailureOr<RecurrentShape> verifyRecurrent(Operation *op, Value q, Value k,
 
 LogicalResult ScanOp::verifyRegions() {
   Value q = getQuery(), k = getKey(), v = getValue();
-  FailureOr<RecurrentShape> shape =
-      verifyRecurrent(*this, q, k, v, getGates(), getInit(), getOutput(),
-                      getFinalState());
+  FailureOr<RecurrentShape> shape = verifyRecurrent(
+      *this, q, k, v, getGates(), getInit(), getOutput(), getFinalState());
   if (failed(shape))
     return failure();
   int64_t dk = shape->dk, dv = shape->dv;

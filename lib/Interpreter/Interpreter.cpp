@@ -32,6 +32,15 @@ int64_t sharedHead(int64_t h, int64_t outer, int64_t inner) {
   return h / (outer / inner);
 }
 
+/// Operands and results shared by attn.scan and attn.chunked_scan, checked
+/// against each other; `final` starts as the initial state.
+struct Recurrence {
+  const Tensor &q, &k, &v;
+  const Tensor *gates;
+  int64_t B, Hq, T, Dk, Hkv, Dv;
+  Tensor out, final;
+};
+
 class Interpreter {
 public:
   FailureOr<std::vector<Tensor>> run(func::FuncOp function,
@@ -65,6 +74,7 @@ private:
   FailureOr<Tensor> evaluate(StateUpdateOp op);
   FailureOr<Tensor> evaluate(StateReadOp op);
   LogicalResult evaluate(ChunkedScanOp op);
+  template <typename OpTy> FailureOr<Recurrence> startRecurrence(OpTy op);
   FailureOr<Tensor> evaluate(CompressOp op);
   FailureOr<Tensor> evaluate(SelectBlocksOp op);
   FailureOr<Tensor> evaluate(GateCombineOp op);
@@ -211,9 +221,10 @@ FailureOr<Tensor> Interpreter::allocate(Operation *op, Type type,
   return Tensor(shape, fill);
 }
 
-FailureOr<SmallVector<int64_t>>
-Interpreter::keyLengths(Operation *op, Value lengths, int64_t batch,
-                        int64_t keys) {
+FailureOr<SmallVector<int64_t>> Interpreter::keyLengths(Operation *op,
+                                                        Value lengths,
+                                                        int64_t batch,
+                                                        int64_t keys) {
   SmallVector<int64_t> result(batch, keys);
   if (!lengths)
     return result;
@@ -243,14 +254,15 @@ FailureOr<Tensor> Interpreter::evaluate(ScoreOp op) {
   int64_t S = get(op.getKeys()[0]).size(2);
   for (auto [q, k] : llvm::zip(op.getQueries(), op.getKeys())) {
     const Tensor &qt = get(q), &kt = get(k);
-    if (failed(require(op, qt.size(0) == B && qt.size(1) == Hq &&
-                               qt.size(2) == T,
+    if (failed(require(op,
+                       qt.size(0) == B && qt.size(1) == Hq && qt.size(2) == T,
                        "query parts differ in batch, heads or length")) ||
         failed(require(op, kt.size(0) == B && kt.size(2) == S,
                        "key parts differ in batch or length")) ||
         failed(require(op, kt.size(3) == qt.size(3),
                        "query head dim " + Twine(qt.size(3)) +
-                           " differs from key head dim " + Twine(kt.size(3)))) ||
+                           " differs from key head dim " +
+                           Twine(kt.size(3)))) ||
         failed(require(op, kt.size(1) > 0 && Hq % kt.size(1) == 0,
                        Twine(Hq) + " query heads are not a multiple of " +
                            Twine(kt.size(1)) + " key heads")))
@@ -462,9 +474,9 @@ FailureOr<Tensor> Interpreter::evaluate(DecayOp op) {
     return failure();
   bool perHead = g.rank() == 1;
   if (failed(require(op,
-                     perHead ? g.size(0) == H
-                             : g.size(0) == B && g.size(1) == H &&
-                                   g.size(2) == T,
+                     perHead
+                         ? g.size(0) == H
+                         : g.size(0) == B && g.size(1) == H && g.size(2) == T,
                      "gates do not match the scores' shape")))
     return failure();
   std::vector<double> cumulative(T);
@@ -517,7 +529,8 @@ FailureOr<Tensor> Interpreter::evaluate(AggregateOp op) {
 // The state form
 //===----------------------------------------------------------------------===//
 
-LogicalResult Interpreter::evaluate(ScanOp op) {
+template <typename OpTy>
+FailureOr<Recurrence> Interpreter::startRecurrence(OpTy op) {
   const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
                &v = get(op.getValue());
   int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), Dk = q.size(3);
@@ -540,7 +553,8 @@ LogicalResult Interpreter::evaluate(ScanOp op) {
     if (failed(require(op, fits, "gates do not match the query's shape")))
       return failure();
   }
-  FailureOr<Tensor> out = allocate(op, op.getOutput().getType(), {B, Hq, T, Dv});
+  FailureOr<Tensor> out =
+      allocate(op, op.getOutput().getType(), {B, Hq, T, Dv});
   FailureOr<Tensor> final =
       allocate(op, op.getFinalState().getType(), {B, Hq, Dk, Dv});
   if (failed(out) || failed(final))
@@ -552,13 +566,31 @@ LogicalResult Interpreter::evaluate(ScanOp op) {
       return failure();
     final->data = init.data;
   }
+  return Recurrence{q,
+                    k,
+                    v,
+                    gates,
+                    B,
+                    Hq,
+                    T,
+                    Dk,
+                    Hkv,
+                    Dv,
+                    std::move(*out),
+                    std::move(*final)};
+}
 
+LogicalResult Interpreter::evaluate(ScanOp op) {
+  FailureOr<Recurrence> r = startRecurrence(op);
+  if (failed(r))
+    return failure();
+  auto &[q, k, v, gates, B, Hq, T, Dk, Hkv, Dv, out, final] = *r;
   Block &body = op.getBody().front();
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h) {
       int64_t hk = sharedHead(h, Hq, Hkv);
       Tensor state = Tensor::filled({Dk, Dv});
-      std::copy_n(final->data.begin() + final->offset({b, h, 0, 0}), Dk * Dv,
+      std::copy_n(final.data.begin() + final.offset({b, h, 0, 0}), Dk * Dv,
                   state.data.begin());
       for (int64_t t = 0; t < T; ++t) {
         SmallVector<Tensor> args = {std::move(state), Tensor::filled({Dk}),
@@ -585,13 +617,13 @@ LogicalResult Interpreter::evaluate(ScanOp op) {
           return failure();
         state = std::move((*yielded)[0]);
         for (int64_t d = 0; d < Dv; ++d)
-          out->at({b, h, t, d}) = (*yielded)[1].data[d];
+          out.at({b, h, t, d}) = (*yielded)[1].data[d];
       }
       std::copy(state.data.begin(), state.data.end(),
-                final->data.begin() + final->offset({b, h, 0, 0}));
+                final.data.begin() + final.offset({b, h, 0, 0}));
     }
-  values[op.getOutput()] = std::move(*out);
-  values[op.getFinalState()] = std::move(*final);
+  values[op.getOutput()] = std::move(out);
+  values[op.getFinalState()] = std::move(final);
   return success();
 }
 
@@ -627,48 +659,19 @@ FailureOr<Tensor> Interpreter::evaluate(StateReadOp op) {
 }
 
 LogicalResult Interpreter::evaluate(ChunkedScanOp op) {
-  const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
-               &v = get(op.getValue());
-  int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), Dk = q.size(3);
-  int64_t Hkv = k.size(1), Dv = v.size(3), C = op.getChunk();
+  FailureOr<Recurrence> r = startRecurrence(op);
+  if (failed(r))
+    return failure();
+  auto &[q, k, v, gates, B, Hq, T, Dk, Hkv, Dv, out, final] = *r;
+  int64_t C = op.getChunk();
   int64_t chunks = llvm::divideCeil(T, C);
   double scale = op.getScale().convertToDouble();
-  if (failed(require(op,
-                     k.size(0) == B && v.size(0) == B && k.size(2) == T &&
-                         v.size(2) == T && v.size(1) == Hkv,
-                     "query, key and value differ in batch, length or "
-                     "key/value heads")) ||
-      failed(require(op, Hkv > 0 && Hq % Hkv == 0,
-                     Twine(Hq) + " query heads are not a multiple of " +
-                         Twine(Hkv) + " key heads")))
-    return failure();
-  const Tensor *gates = op.getGates() ? &get(op.getGates()) : nullptr;
-  if (gates) {
-    bool fits = gates->rank() == 1
-                    ? gates->size(0) == Hq
-                    : gates->size(0) == B && gates->size(1) == Hq &&
-                          gates->size(2) == T;
-    if (failed(require(op, fits, "gates do not match the query's shape")))
-      return failure();
-  }
-  FailureOr<Tensor> out = allocate(op, op.getOutput().getType(), {B, Hq, T, Dv});
-  FailureOr<Tensor> final =
-      allocate(op, op.getFinalState().getType(), {B, Hq, Dk, Dv});
-  if (failed(out) || failed(final))
-    return failure();
   FailureOr<Tensor> chunkStates = Tensor();
   if (op.getMaterialized())
-    chunkStates = allocate(op, op.getChunkStates().getType(),
-                           {B, Hq, chunks, Dk, Dv});
+    chunkStates =
+        allocate(op, op.getChunkStates().getType(), {B, Hq, chunks, Dk, Dv});
   if (failed(chunkStates))
     return failure();
-  if (op.getInit()) {
-    const Tensor &init = get(op.getInit());
-    if (failed(require(op, init.size(0) == B && init.size(1) == Hq,
-                       "initial state does not match batch and heads")))
-      return failure();
-    final->data = init.data;
-  }
 
   // Log-decay of step t along key dim d (scalar gates repeat over d).
   auto gate = [&](int64_t b, int64_t h, int64_t t, int64_t d) -> double {
@@ -714,15 +717,15 @@ LogicalResult Interpreter::evaluate(ChunkedScanOp op) {
         int64_t last = chunkEnd(i);
         for (int64_t d = 0; d < Dk; ++d)
           for (int64_t e = 0; e < Dv; ++e)
-            next.at({d, e}) += std::exp(cum[last * Dk + d]) *
-                               previous.at({d, e});
+            next.at({d, e}) +=
+                std::exp(cum[last * Dk + d]) * previous.at({d, e});
         return next;
       };
 
       // states[i] is the state entering chunk i; states[chunks] the final.
       std::vector<Tensor> states(chunks + 1);
       states[0] = Tensor::filled({Dk, Dv});
-      std::copy_n(final->data.begin() + final->offset({b, h, 0, 0}), Dk * Dv,
+      std::copy_n(final.data.begin() + final.offset({b, h, 0, 0}), Dk * Dv,
                   states[0].data.begin());
       if (op.getMaterialized()) {
         // Every chunk's contribution first (independent of the others), then
@@ -744,7 +747,7 @@ LogicalResult Interpreter::evaluate(ChunkedScanOp op) {
           for (int64_t d = 0; d < Dk; ++d) {
             double qd = q.at({b, h, t, d}) * std::exp(cum[t * Dk + d]);
             for (int64_t e = 0; e < Dv; ++e)
-              out->at({b, h, t, e}) += scale * qd * entering.at({d, e});
+              out.at({b, h, t, e}) += scale * qd * entering.at({d, e});
           }
           // Intra-chunk: (q_t k_s^T ⊙ D[t, s]) v_s for s <= t in the chunk.
           for (int64_t s = i * C; s <= t; ++s) {
@@ -753,17 +756,17 @@ LogicalResult Interpreter::evaluate(ChunkedScanOp op) {
               w += q.at({b, h, t, d}) * k.at({b, hk, s, d}) *
                    std::exp(cum[t * Dk + d] - cum[s * Dk + d]);
             for (int64_t e = 0; e < Dv; ++e)
-              out->at({b, h, t, e}) += scale * w * v.at({b, hk, s, e});
+              out.at({b, h, t, e}) += scale * w * v.at({b, hk, s, e});
           }
         }
         if (!op.getMaterialized())
           states[i + 1] = advance(entering, contribution(i), i);
       }
       std::copy(states[chunks].data.begin(), states[chunks].data.end(),
-                final->data.begin() + final->offset({b, h, 0, 0}));
+                final.data.begin() + final.offset({b, h, 0, 0}));
     }
-  values[op.getOutput()] = std::move(*out);
-  values[op.getFinalState()] = std::move(*final);
+  values[op.getOutput()] = std::move(out);
+  values[op.getFinalState()] = std::move(final);
   if (op.getMaterialized())
     values[op.getChunkStates()] = std::move(*chunkStates);
   return success();
@@ -952,8 +955,7 @@ FailureOr<Tensor> Interpreter::evaluate(IndexScoreOp op) {
   int64_t S = k.size(2);
   if (failed(require(op, k.size(0) == B && k.size(3) == D,
                      "indexer keys do not match the queries")) ||
-      failed(require(op,
-                     w.size(0) == B && w.size(1) == Hi && w.size(2) == T,
+      failed(require(op, w.size(0) == B && w.size(1) == Hi && w.size(2) == T,
                      "indexer weights do not match the queries")))
     return failure();
   FailureOr<Tensor> out = allocate(op, op.getType(), {B, 1, T, S});

@@ -103,7 +103,8 @@ llvm::Expected<Tensor> attn::readNpy(StringRef path, mlir::Type elementType) {
   StringRef bytes = (*buffer)->getBuffer();
   auto fail = [&](const llvm::Twine &why) {
     return createStringError(llvm::inconvertibleErrorCode(),
-                             "'" + path + "' is not a usable .npy file: " + why);
+                             "'" + path +
+                                 "' is not a usable .npy file: " + why);
   };
   if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
     return fail("no .npy magic");
@@ -114,10 +115,9 @@ llvm::Expected<Tensor> attn::readNpy(StringRef path, mlir::Type elementType) {
   uint32_t headerLength = static_cast<unsigned char>(bytes[8]) |
                           static_cast<unsigned char>(bytes[9]) << 8;
   if (major > 1)
-    headerLength |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[10]))
-                        << 16 |
-                    static_cast<uint32_t>(static_cast<unsigned char>(bytes[11]))
-                        << 24;
+    headerLength |=
+        static_cast<uint32_t>(static_cast<unsigned char>(bytes[10])) << 16 |
+        static_cast<uint32_t>(static_cast<unsigned char>(bytes[11])) << 24;
   if (bytes.size() < headerStart + headerLength)
     return fail("truncated header");
   StringRef header = bytes.substr(headerStart, headerLength);
@@ -171,10 +171,9 @@ llvm::Expected<Tensor> attn::readNpy(StringRef path, mlir::Type elementType) {
     uint64_t raw = 0;
     std::memcpy(&raw, p, width); // little-endian host, as the file
     if (!semantics) {
-      tensor.data[i] = width == 4 ? static_cast<double>(
-                                        static_cast<int32_t>(raw))
-                                  : static_cast<double>(
-                                        static_cast<int64_t>(raw));
+      tensor.data[i] = width == 4
+                           ? static_cast<double>(static_cast<int32_t>(raw))
+                           : static_cast<double>(static_cast<int64_t>(raw));
       continue;
     }
     llvm::APFloat value(*semantics, llvm::APInt(width * 8, raw));
@@ -208,8 +207,7 @@ llvm::Error attn::writeNpy(StringRef path, const Tensor &tensor,
   else if (tensor.shape.empty())
     shape.clear();
   std::string header = "{'descr': '" + descr +
-                       "', 'fortran_order': False, 'shape': (" + shape +
-                       "), }";
+                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
   // Pad so the data starts at a multiple of 64 bytes, newline-terminated.
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');

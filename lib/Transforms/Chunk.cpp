@@ -47,10 +47,11 @@ std::optional<LinearRecurrence> matchRecurrence(ScanOp scan) {
     state = decay.getState();
     ++expectedOps;
   }
-  if (state != body.getArgument(0) || body.getOperations().size() != expectedOps)
+  if (state != body.getArgument(0) ||
+      body.getOperations().size() != expectedOps)
     return std::nullopt;
-  return LinearRecurrence{
-      read.getScale() ? read.getScale()->convertToDouble() : 1.0};
+  return LinearRecurrence{read.getScale() ? read.getScale()->convertToDouble()
+                                          : 1.0};
 }
 
 struct ChunkScan : public OpRewritePattern<ScanOp> {

@@ -59,11 +59,10 @@ cl::opt<unsigned> seed("seed", cl::init(0), cl::desc("random seed"),
 cl::list<std::string> dims("dim", cl::value_desc("NAME=VALUE"),
                            cl::desc("size of a named dynamic dimension"),
                            cl::cat(category));
-cl::opt<std::string>
-    logDecayRange("log-decay-range", cl::init("-0.7,-0.001"),
-                  cl::value_desc("LO,HI"),
-                  cl::desc("range of random log-decay gates"),
-                  cl::cat(category));
+cl::opt<std::string> logDecayRange("log-decay-range", cl::init("-0.7,-0.001"),
+                                   cl::value_desc("LO,HI"),
+                                   cl::desc("range of random log-decay gates"),
+                                   cl::cat(category));
 cl::opt<std::string> outputDir("output-dir", cl::value_desc("DIR"),
                                cl::desc("write DIR/result<i>.npy"),
                                cl::cat(category));
@@ -227,7 +226,7 @@ FailureOr<std::vector<Tensor>> makeRandomInputs(func::FuncOp function) {
                   name);
 
   std::mt19937_64 rng(seed);
-  int64_t keyLength = sizes.count("S") ? sizes["S"]
+  int64_t keyLength = sizes.count("S")   ? sizes["S"]
                       : sizes.count("T") ? sizes["T"]
                                          : 1;
   std::vector<Tensor> tensors;
@@ -246,9 +245,9 @@ FailureOr<std::vector<Tensor>> makeRandomInputs(func::FuncOp function) {
       bool weight = ranked.hasStaticShape() &&
                     (ranked.getRank() == 2 || ranked.getRank() == 3);
       double scale =
-          weight ? 1.0 / std::sqrt(double(ranked.getDimSize(
-                             ranked.getRank() - 2)))
-                 : 1.0;
+          weight
+              ? 1.0 / std::sqrt(double(ranked.getDimSize(ranked.getRank() - 2)))
+              : 1.0;
       std::uniform_real_distribution<double> uniform(-scale, scale);
       for (double &x : tensor.data)
         x = uniform(rng);
@@ -277,7 +276,8 @@ FailureOr<std::vector<Tensor>> readInputs(func::FuncOp function) {
     auto ranked = dyn_cast<RankedTensorType>(type);
     if (!ranked)
       return fail("cannot read an argument of type non-tensor type");
-    llvm::Expected<Tensor> tensor = readNpy(file.second, ranked.getElementType());
+    llvm::Expected<Tensor> tensor =
+        readNpy(file.second, ranked.getElementType());
     if (!tensor)
       return fail(llvm::toString(tensor.takeError()));
     int64_t count = tensor->numElements();
@@ -379,8 +379,7 @@ LogicalResult compare(ModuleOp module, func::FuncOp function,
 
 LogicalResult run(MLIRContext &context) {
   if (backend != "interp")
-    return fail("unknown --backend '" + backend +
-                "' (available: interp)");
+    return fail("unknown --backend '" + backend + "' (available: interp)");
   if (resultType != "declared" && resultType != "f64")
     return fail("--result-type must be 'declared' or 'f64'");
   if (randomInputs == (!inputFiles.empty() || positional.size() > 1))
