@@ -21,14 +21,10 @@ using namespace mlir;
 using namespace attn;
 
 namespace {
-/// The parts of a recognized recurrence body.
-struct LinearRecurrence {
-  double scale;
-};
-
 /// Recognizes `[state.decay(S, g)] -> state.update(., k, v) -> state.read(.,
-/// q) -> yield(updated, read)` over the body's own arguments, nothing else.
-std::optional<LinearRecurrence> matchRecurrence(ScanOp scan) {
+/// q) -> yield(updated, read)` over the body's own arguments, nothing else,
+/// and returns the read's scale.
+std::optional<double> matchRecurrence(ScanOp scan) {
   Block &body = scan.getBody().front();
   auto yield = cast<YieldOp>(body.getTerminator());
   auto update = yield.getValues()[0].getDefiningOp<StateUpdateOp>();
@@ -50,8 +46,7 @@ std::optional<LinearRecurrence> matchRecurrence(ScanOp scan) {
   if (state != body.getArgument(0) ||
       body.getOperations().size() != expectedOps)
     return std::nullopt;
-  return LinearRecurrence{read.getScale() ? read.getScale()->convertToDouble()
-                                          : 1.0};
+  return read.getScale() ? read.getScale()->convertToDouble() : 1.0;
 }
 
 struct ChunkScan : public OpRewritePattern<ScanOp> {
@@ -61,8 +56,8 @@ struct ChunkScan : public OpRewritePattern<ScanOp> {
 
   LogicalResult matchAndRewrite(ScanOp scan,
                                 PatternRewriter &rewriter) const override {
-    std::optional<LinearRecurrence> recurrence = matchRecurrence(scan);
-    if (!recurrence)
+    std::optional<double> scale = matchRecurrence(scan);
+    if (!scale)
       return rewriter.notifyMatchFailure(scan, "body is not a linear "
                                                "recurrence");
     SmallVector<Type> resultTypes = {scan.getOutput().getType(),
@@ -81,8 +76,7 @@ struct ChunkScan : public OpRewritePattern<ScanOp> {
     auto chunked = ChunkedScanOp::create(
         rewriter, scan.getLoc(), resultTypes, scan.getQuery(), scan.getKey(),
         scan.getValue(), scan.getGates(), scan.getInit(),
-        rewriter.getI64IntegerAttr(chunkSize),
-        rewriter.getF64FloatAttr(recurrence->scale),
+        rewriter.getI64IntegerAttr(chunkSize), rewriter.getF64FloatAttr(*scale),
         materialize ? rewriter.getUnitAttr() : UnitAttr());
     rewriter.replaceOp(scan, {chunked.getOutput(), chunked.getFinalState()});
     return success();
