@@ -92,7 +92,7 @@ struct ChunkPass : public attn::impl::ChunkBase<ChunkPass> {
   void runOnOperation() override {
     if (chunkSize <= 0) {
       getOperation().emitError() << "attn-chunk: chunk-size must be positive, "
-                                 << "got " << chunkSize;
+                                 << "got " << chunkSize.getValue();
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
