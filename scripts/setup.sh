@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ libgtest-dev
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  python3-numpy
+  python3-numpy libhalide14-0-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,13 @@
+//===- LinearAttention.cpp
+//---------------------------------------------------===//
+
+#include "Lowering.h"
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cpu;
+
+std::optional<LogicalResult> cpu::lowerLinearAttentionOp(Operation *op,
+                                                         LoweringContext &ctx) {
+  return std::nullopt;
+}

@@ -1,0 +1,335 @@
+//===- Lowering.cpp - attn functions to Halide pipelines ------------------===//
+//
+// The driver: function arguments become ImageParams (with their static
+// extents enforced), ops are lowered in order by the family that knows them,
+// and returned values become the pipeline's outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cpu;
+using Halide::Expr;
+
+Expr HTensor::operator()(std::vector<Expr> index) const {
+  std::reverse(index.begin(), index.end());
+  return func(index);
+}
+
+IndexVars::IndexVars(int rank) {
+  for (int i = 0; i < rank; ++i)
+    vars.emplace_back("i" + std::to_string(i));
+  halide.assign(vars.rbegin(), vars.rend());
+}
+
+Halide::Func LoweringContext::newFunc(Operation *op, StringRef suffix) {
+  std::string name = op->getName().stripDialect().str();
+  std::replace(name.begin(), name.end(), '.', '_');
+  return Halide::Func(name + suffix.str() + "_" +
+                      std::to_string(funcCounter++));
+}
+
+Halide::Type cpu::computeType(Type elementType) {
+  if (isa<FloatType>(elementType))
+    return Halide::Float(32);
+  return Halide::Int(32);
+}
+
+std::vector<Expr> cpu::shapeOf(ShapedType type,
+                               const std::vector<Expr> &fallback) {
+  std::vector<Expr> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    shape.push_back(type.isDynamicDim(d) ? fallback[d]
+                                         : Expr(int(type.getDimSize(d))));
+  return shape;
+}
+
+std::vector<Expr> cpu::resultShape(LoweringContext &ctx, Operation *op,
+                                   ShapedType type,
+                                   const std::vector<Expr> &computed) {
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!type.isDynamicDim(d))
+      ctx.require(op, computed[d] == int(type.getDimSize(d)),
+                  "the inputs do not fit the result type's extent " +
+                      Twine(type.getDimSize(d)) + " in dimension " + Twine(d));
+  return shapeOf(type, computed);
+}
+
+void cpu::scheduleRoot(const HTensor &tensor) {
+  Halide::Func f = tensor.func;
+  f.compute_root();
+  std::vector<Halide::Var> args = f.args();
+  if (args.empty())
+    return;
+  // Vectorizing a short innermost dimension would mostly compute padding.
+  const auto *inner = Halide::Internal::as_const_int(tensor.shape.back());
+  bool vectorize = !inner || *inner >= 8;
+  for (int stage = -1; stage < f.num_update_definitions(); ++stage) {
+    Halide::Stage s =
+        stage < 0 ? static_cast<Halide::Stage>(f) : f.update(stage);
+    if (vectorize)
+      s.vectorize(args.front(), 8, Halide::TailStrategy::GuardWithIf);
+    if (args.size() >= 2)
+      s.parallel(args.back());
+  }
+}
+
+FailureOr<Expr> cpu::lowerScalarOp(Operation *op, ArrayRef<Expr> x) {
+  auto unsupported = [&]() -> FailureOr<Expr> {
+    return op->emitError("the CPU backend does not support this op");
+  };
+  auto asFloat = [](Expr e) { return Halide::cast<float>(e); };
+  return llvm::TypeSwitch<Operation *, FailureOr<Expr>>(op)
+      .Case([&](arith::ConstantOp c) -> FailureOr<Expr> {
+        if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+          return Expr(float(f.getValueAsDouble()));
+        if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+          return Expr(int(i.getValue().getSExtValue()));
+        return unsupported();
+      })
+      .Case<arith::AddFOp, arith::AddIOp>(
+          [&](Operation *) -> FailureOr<Expr> { return x[0] + x[1]; })
+      .Case<arith::SubFOp, arith::SubIOp>(
+          [&](Operation *) -> FailureOr<Expr> { return x[0] - x[1]; })
+      .Case<arith::MulFOp, arith::MulIOp>(
+          [&](Operation *) -> FailureOr<Expr> { return x[0] * x[1]; })
+      .Case([&](arith::DivFOp) -> FailureOr<Expr> { return x[0] / x[1]; })
+      .Case([&](arith::NegFOp) -> FailureOr<Expr> { return -x[0]; })
+      .Case([&](arith::MaximumFOp) -> FailureOr<Expr> {
+        return Halide::max(x[0], x[1]);
+      })
+      .Case([&](arith::MinimumFOp) -> FailureOr<Expr> {
+        return Halide::min(x[0], x[1]);
+      })
+      .Case<arith::IndexCastOp, arith::IndexCastUIOp>(
+          [&](Operation *) -> FailureOr<Expr> {
+            return Halide::cast<int>(x[0]);
+          })
+      .Case<arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp>(
+          [&](Operation *) -> FailureOr<Expr> { return asFloat(x[0]); })
+      .Case([&](arith::SelectOp) -> FailureOr<Expr> {
+        return Halide::select(x[0] != 0, x[1], x[2]);
+      })
+      .Case([&](arith::CmpFOp cmp) -> FailureOr<Expr> {
+        using P = arith::CmpFPredicate;
+        switch (cmp.getPredicate()) {
+        case P::OLT:
+        case P::ULT:
+          return Halide::cast<int>(x[0] < x[1]);
+        case P::OLE:
+        case P::ULE:
+          return Halide::cast<int>(x[0] <= x[1]);
+        case P::OGT:
+        case P::UGT:
+          return Halide::cast<int>(x[0] > x[1]);
+        case P::OGE:
+        case P::UGE:
+          return Halide::cast<int>(x[0] >= x[1]);
+        case P::OEQ:
+        case P::UEQ:
+          return Halide::cast<int>(x[0] == x[1]);
+        case P::ONE:
+        case P::UNE:
+          return Halide::cast<int>(x[0] != x[1]);
+        default:
+          return unsupported();
+        }
+      })
+      .Case([&](arith::CmpIOp cmp) -> FailureOr<Expr> {
+        using P = arith::CmpIPredicate;
+        switch (cmp.getPredicate()) {
+        case P::slt:
+        case P::ult:
+          return Halide::cast<int>(x[0] < x[1]);
+        case P::sle:
+        case P::ule:
+          return Halide::cast<int>(x[0] <= x[1]);
+        case P::sgt:
+        case P::ugt:
+          return Halide::cast<int>(x[0] > x[1]);
+        case P::sge:
+        case P::uge:
+          return Halide::cast<int>(x[0] >= x[1]);
+        case P::eq:
+          return Halide::cast<int>(x[0] == x[1]);
+        case P::ne:
+          return Halide::cast<int>(x[0] != x[1]);
+        }
+        return unsupported();
+      })
+      .Case([&](math::TanhOp) -> FailureOr<Expr> {
+        return Halide::tanh(asFloat(x[0]));
+      })
+      .Case([&](math::ExpOp) -> FailureOr<Expr> {
+        return Halide::exp(asFloat(x[0]));
+      })
+      .Case([&](math::Exp2Op) -> FailureOr<Expr> {
+        return Halide::pow(2.0f, asFloat(x[0]));
+      })
+      .Case([&](math::LogOp) -> FailureOr<Expr> {
+        return Halide::log(asFloat(x[0]));
+      })
+      .Case([&](math::Log2Op) -> FailureOr<Expr> {
+        return Halide::log(asFloat(x[0])) * float(1.0 / std::log(2.0));
+      })
+      .Case([&](math::SqrtOp) -> FailureOr<Expr> {
+        return Halide::sqrt(asFloat(x[0]));
+      })
+      .Case([&](math::RsqrtOp) -> FailureOr<Expr> {
+        return 1.0f / Halide::sqrt(asFloat(x[0]));
+      })
+      .Case([&](math::AbsFOp) -> FailureOr<Expr> {
+        return Halide::abs(asFloat(x[0]));
+      })
+      .Case([&](math::PowFOp) -> FailureOr<Expr> {
+        return Halide::pow(asFloat(x[0]), asFloat(x[1]));
+      })
+      .Case([&](math::SinOp) -> FailureOr<Expr> {
+        return Halide::sin(asFloat(x[0]));
+      })
+      .Case([&](math::CosOp) -> FailureOr<Expr> {
+        return Halide::cos(asFloat(x[0]));
+      })
+      .Default([&](Operation *) { return unsupported(); });
+}
+
+namespace {
+/// Ops every family may produce or consume: constants, casts, scalar math.
+std::optional<LogicalResult> lowerBuiltinOp(Operation *op,
+                                            LoweringContext &ctx) {
+  if (auto cast = dyn_cast<tensor::CastOp>(op)) {
+    HTensor source = ctx.get(cast.getSource());
+    source.shape = shapeOf(cast.getType(), source.shape);
+    for (auto [d, extent] : llvm::enumerate(source.shape))
+      ctx.require(op, extent == ctx.get(cast.getSource()).shape[d],
+                  "the input does not fit the cast's result type");
+    ctx.set(cast.getResult(), source);
+    return success();
+  }
+  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+    auto shaped = dyn_cast<ShapedType>(constant.getType());
+    if (!shaped) {
+      FailureOr<Expr> value = lowerScalarOp(op, {});
+      if (failed(value))
+        return failure();
+      HTensor scalar{ctx.newFunc(op), {}, value->type()};
+      scalar.func() = *value;
+      ctx.set(constant.getResult(), scalar);
+      return success();
+    }
+    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (!dense || shaped.getRank() > 4)
+      return op->emitError("the CPU backend takes dense constants of rank "
+                           "at most 4");
+    // Small dense constants become a Halide buffer captured by the pipeline.
+    std::vector<int> extents(shaped.getShape().rbegin(),
+                             shaped.getShape().rend());
+    Halide::Buffer<float> buffer(extents);
+    std::vector<float> values;
+    if (isa<FloatType>(shaped.getElementType()))
+      for (const APFloat &f : dense.getValues<APFloat>())
+        values.push_back(f.convertToDouble());
+    else
+      for (const APInt &v : dense.getValues<APInt>())
+        values.push_back(float(v.getSExtValue()));
+    std::copy(values.begin(), values.end(), buffer.data());
+    HTensor tensor{ctx.newFunc(op), {}, computeType(shaped.getElementType())};
+    for (int64_t extent : shaped.getShape())
+      tensor.shape.push_back(int(extent));
+    IndexVars idx(shaped.getRank());
+    tensor.func(idx.halide) = Halide::cast(
+        tensor.type,
+        buffer(std::vector<Expr>(idx.halide.begin(), idx.halide.end())));
+    ctx.set(constant.getResult(), tensor);
+    return success();
+  }
+  if (op->getNumResults() == 1 &&
+      isa<arith::ArithDialect, math::MathDialect>(op->getDialect())) {
+    std::vector<Expr> operands;
+    for (Value v : op->getOperands()) {
+      const HTensor &t = ctx.get(v);
+      if (t.rank() != 0)
+        return op->emitError("the CPU backend runs this op on scalars only");
+      operands.push_back(t({}));
+    }
+    FailureOr<Expr> value = lowerScalarOp(op, operands);
+    if (failed(value))
+      return failure();
+    HTensor scalar{ctx.newFunc(op), {}, value->type()};
+    scalar.func() = *value;
+    ctx.set(op->getResult(0), scalar);
+    return success();
+  }
+  return std::nullopt;
+}
+} // namespace
+
+LogicalResult cpu::lowerFunction(LoweringContext &ctx) {
+  func::FuncOp function = ctx.function;
+  if (function.isExternal())
+    return function.emitError("has no body to compile");
+  for (auto [i, type] : llvm::enumerate(function.getArgumentTypes())) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked || !isa<FloatType, IntegerType>(ranked.getElementType()))
+      return function.emitError()
+             << "argument " << i << " has type " << type
+             << "; the CPU backend takes ranked tensors of floats or integers";
+    Type element = ranked.getElementType();
+    Halide::Type storage = element.isBF16()          ? Halide::BFloat(16)
+                           : element.isF16()         ? Halide::Float(16)
+                           : isa<FloatType>(element) ? Halide::Float(32)
+                                                     : Halide::Int(32);
+    if (isa<FloatType>(element) && !element.isF32() && !element.isBF16() &&
+        !element.isF16())
+      return function.emitError()
+             << "argument " << i << " has element type " << element
+             << "; the CPU backend stores floats as f32, bf16 or f16";
+    int rank = ranked.getRank();
+    Halide::ImageParam param(storage, rank, "arg" + std::to_string(i));
+    HTensor tensor{ctx.newFunc(function, "_arg" + std::to_string(i)),
+                   {},
+                   computeType(element)};
+    for (int d = 0; d < rank; ++d) {
+      Halide::Internal::Dimension dim = param.dim(rank - 1 - d);
+      dim.set_min(0);
+      if (!ranked.isDynamicDim(d))
+        dim.set_extent(int(ranked.getDimSize(d)));
+      tensor.shape.push_back(dim.extent());
+    }
+    IndexVars idx(rank);
+    tensor.func(idx.halide) = Halide::cast(
+        tensor.type,
+        param(std::vector<Expr>(idx.halide.begin(), idx.halide.end())));
+    ctx.inputs.push_back(param);
+    ctx.set(function.getArgument(i), tensor);
+  }
+
+  for (Operation &op : function.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        ctx.outputs.push_back(ctx.get(v));
+      break;
+    }
+    std::optional<LogicalResult> lowered = lowerBuiltinOp(&op, ctx);
+    if (!lowered)
+      lowered = lowerSoftmaxAttentionOp(&op, ctx);
+    if (!lowered)
+      lowered = lowerLinearAttentionOp(&op, ctx);
+    if (!lowered)
+      lowered = lowerSparseAttentionOp(&op, ctx);
+    if (!lowered)
+      return op.emitError("the CPU backend does not support this op");
+    if (failed(*lowered))
+      return failure();
+  }
+  if (ctx.outputs.empty())
+    return function.emitError("returns nothing to compute");
+  return success();
+}

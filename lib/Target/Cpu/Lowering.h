@@ -1,0 +1,148 @@
+//===- Lowering.h - attn programs to Halide pipelines -----------*- C++ -*-===//
+//
+// Internal to the CPU backend. Every SSA tensor of an attn function becomes a
+// Halide Func over the same index space (indices listed outermost first, as in
+// the MLIR type; Halide's own order is the reverse). Halide computes only what
+// the outputs reach, so an op lowered for its generic meaning costs nothing
+// when a fused kernel (softmax attention, chunked linear attention) reads the
+// original inputs instead.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_TARGET_CPU_LOWERING_H
+#define ATTN_LIB_TARGET_CPU_LOWERING_H
+
+#include "Attn/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include "Halide.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace attn::cpu {
+
+/// One SSA tensor as a Halide Func. `shape` holds each extent (outermost
+/// first) as an expression of the input buffers' extents.
+struct HTensor {
+  Halide::Func func;
+  std::vector<Halide::Expr> shape;
+  Halide::Type type;
+
+  int rank() const { return static_cast<int>(shape.size()); }
+  /// The element at `index` (outermost first).
+  Halide::Expr operator()(std::vector<Halide::Expr> index) const;
+};
+
+/// A condition on input extents that must hold for the program to run,
+/// reported at `op` when it does not.
+struct ShapeCheck {
+  mlir::Operation *op;
+  Halide::Expr condition;
+  std::string message;
+};
+
+/// What lowering and backends need to know about one function.
+class LoweringContext {
+public:
+  explicit LoweringContext(mlir::func::FuncOp function) : function(function) {}
+
+  mlir::func::FuncOp function;
+  std::vector<Halide::ImageParam> inputs;
+  std::vector<HTensor> outputs;
+  std::vector<ShapeCheck> checks;
+
+  const HTensor &get(mlir::Value value) const {
+    return values.find(value)->second;
+  }
+  bool has(mlir::Value value) const { return values.count(value); }
+  void set(mlir::Value value, HTensor tensor) {
+    values[value] = std::move(tensor);
+  }
+  /// Records that `condition` (over input extents) must hold at run time.
+  void require(mlir::Operation *op, Halide::Expr condition,
+               const llvm::Twine &message) {
+    checks.push_back({op, std::move(condition), message.str()});
+  }
+  /// A fresh Func named after the op, for readable lowered statements.
+  Halide::Func newFunc(mlir::Operation *op, llvm::StringRef suffix = "");
+  /// Funcs derived once from an op's operands and shared by every reader
+  /// (the generic lowering and fused kernels), keyed by op and purpose.
+  std::map<std::pair<mlir::Operation *, std::string>, Halide::Func> derived;
+
+private:
+  llvm::DenseMap<mlir::Value, HTensor> values;
+  unsigned funcCounter = 0;
+};
+
+/// Builds Vars v0..v{rank-1} (outermost first) and the Func's argument list
+/// (Halide order) for defining a result of the given rank.
+struct IndexVars {
+  explicit IndexVars(int rank);
+  std::vector<Halide::Var> vars;   // outermost first
+  std::vector<Halide::Var> halide; // innermost first
+  const Halide::Var &operator[](int i) const { return vars[i]; }
+  std::vector<Halide::Expr> exprs() const { return {vars.begin(), vars.end()}; }
+};
+
+/// Storage type of element type `type` (f32 compute for every float).
+Halide::Type computeType(mlir::Type elementType);
+
+/// The static extents of `type` where known, else those of `fallback`.
+std::vector<Halide::Expr> shapeOf(mlir::ShapedType type,
+                                  const std::vector<Halide::Expr> &fallback);
+
+/// The result extents of `op`: static ones from `type`, checked at run time
+/// against `computed` (what the operands give); dynamic ones are `computed`.
+std::vector<Halide::Expr>
+resultShape(LoweringContext &ctx, mlir::Operation *op, mlir::ShapedType type,
+            const std::vector<Halide::Expr> &computed);
+
+/// Generic schedule of a Func computed whole: parallel over its outermost
+/// pure dimension, vectorized along the innermost.
+void scheduleRoot(const HTensor &tensor);
+
+/// Query head h of `heads` reads head h / (heads / kvHeads).
+inline Halide::Expr sharedHead(Halide::Expr h, Halide::Expr heads,
+                               Halide::Expr kvHeads) {
+  return h / (heads / kvHeads);
+}
+
+inline Halide::Expr minusInfinity() {
+  return Halide::Expr(-std::numeric_limits<float>::infinity());
+}
+
+/// The score chain between an attn.score and a softmax: masks, block masks
+/// and score mods applied element by element. Lowered generically and fused
+/// into the softmax attention kernel by the same code.
+Halide::Expr applyScoreOp(mlir::Operation *op, LoweringContext &ctx,
+                          Halide::Expr score, Halide::Expr b, Halide::Expr h,
+                          Halide::Expr t, Halide::Expr s,
+                          const std::vector<Halide::Expr> &scoreShape);
+
+/// Each family lowers the ops it knows; `std::nullopt` means "not mine".
+/// Failures have been reported at the op.
+std::optional<mlir::LogicalResult>
+lowerSoftmaxAttentionOp(mlir::Operation *op, LoweringContext &ctx);
+std::optional<mlir::LogicalResult> lowerLinearAttentionOp(mlir::Operation *op,
+                                                          LoweringContext &ctx);
+std::optional<mlir::LogicalResult> lowerSparseAttentionOp(mlir::Operation *op,
+                                                          LoweringContext &ctx);
+/// Scalar arith / math ops on rank-0 values and inside score_mod bodies.
+mlir::FailureOr<Halide::Expr>
+lowerScalarOp(mlir::Operation *op, llvm::ArrayRef<Halide::Expr> operands);
+
+/// The fused online-softmax kernel for aggregate(softmax(chain(score))), or
+/// nullopt when `aggregate` does not have that shape.
+std::optional<HTensor> lowerFusedSoftmaxAttention(AggregateOp aggregate,
+                                                  LoweringContext &ctx);
+
+/// Lowers `function` (arguments become ImageParams, results outputs).
+mlir::LogicalResult lowerFunction(LoweringContext &ctx);
+
+} // namespace attn::cpu
+
+#endif // ATTN_LIB_TARGET_CPU_LOWERING_H

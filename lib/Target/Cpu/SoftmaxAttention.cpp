@@ -1,0 +1,250 @@
+//===- SoftmaxAttention.cpp - scores, masks, softmax, aggregate -----------===//
+//
+// The generic meaning of the softmax attention ops, one Func each. The score
+// chain (mask, block_mask, score_mod) is defined element by element through
+// applyScoreOp so the fused kernel applies exactly the same semantics.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cpu;
+using Halide::Expr;
+
+namespace {
+/// lengths[b], checked at run time to lie in [0, limit].
+Expr sequenceLength(LoweringContext &ctx, Operation *op, Value lengths, Expr b,
+                    Expr batch, std::optional<Expr> limit) {
+  const HTensor &len = ctx.get(lengths);
+  ctx.require(op, len.shape[0] == batch,
+              "lengths do not hold one entry per batch entry");
+  Expr value = len({b});
+  Expr ok = value >= 0;
+  if (limit)
+    ok = ok && value <= *limit;
+  return Halide::require(ok, value,
+                         "attention: a sequence length lies "
+                         "outside [0, keys] at",
+                         ctx.function.getName().str());
+}
+
+/// selected(block, t, g, b) = 1 when some index row entry names `block`.
+Halide::Func selectedBlocks(BlockMaskOp op, LoweringContext &ctx) {
+  auto key = std::make_pair(op.getOperation(), std::string("selected"));
+  auto it = ctx.derived.find(key);
+  if (it != ctx.derived.end())
+    return it->second;
+  const HTensor &idx = ctx.get(op.getIndices());
+  Halide::Var blk("blk"), t("t"), g("g"), b("b");
+  Halide::RDom i(0, idx.shape[3], "i");
+  Halide::Func selected = ctx.newFunc(op, "_selected");
+  selected(blk, t, g, b) = Halide::cast<uint8_t>(
+      Halide::maximum(Halide::select(idx({b, g, t, i}) == blk, 1, 0)));
+  selected.compute_root().parallel(b).vectorize(
+      blk, 8, Halide::TailStrategy::GuardWithIf);
+  ctx.derived[key] = selected;
+  return selected;
+}
+} // namespace
+
+Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
+                       Expr h, Expr t, Expr s, const std::vector<Expr> &shape) {
+  Expr B = shape[0], H = shape[1], T = shape[2], S = shape[3];
+  Expr masked = minusInfinity();
+  return llvm::TypeSwitch<Operation *, Expr>(op)
+      .Case([&](MaskOp mask) {
+        bool compressed = mask.getKind() == MaskKind::compressed;
+        Expr L = compressed ? T : S;
+        if (mask.getLengths())
+          L = sequenceLength(ctx, op, mask.getLengths(), b, B,
+                             compressed ? std::nullopt
+                                        : std::optional<Expr>(S));
+        Expr p = L - T + t;
+        Expr keep = compressed ? Expr(true) : s < L;
+        int size = mask.getSize().value_or(0);
+        int stride = mask.getStride().value_or(0);
+        switch (mask.getKind()) {
+        case MaskKind::none:
+          break;
+        case MaskKind::causal:
+          keep = keep && s <= p;
+          break;
+        case MaskKind::sliding_window:
+          keep = keep && p - size < s && s <= p;
+          break;
+        case MaskKind::block_causal:
+          // Halide divides with floor: positions before the sequence start
+          // see nothing, as p >= 0 says.
+          keep = keep && p >= 0 && s / size <= p / size;
+          break;
+        case MaskKind::compressed:
+          keep = keep && s * stride + size - 1 <= p;
+          break;
+        }
+        return Halide::select(keep, score, masked);
+      })
+      .Case([&](BlockMaskOp blockMask) {
+        const HTensor &idx = ctx.get(blockMask.getIndices());
+        Expr G = idx.shape[1];
+        ctx.require(op, idx.shape[0] == B && idx.shape[2] == T,
+                    "indices do not match the scores' batch and length");
+        ctx.require(op, G > 0 && H % Halide::max(G, 1) == 0,
+                    "the heads are not a multiple of the index rows");
+        Halide::Func selected = selectedBlocks(blockMask, ctx);
+        int block = blockMask.getBlock();
+        return Halide::select(
+            selected(s / block, t, sharedHead(h, H, G), b) != 0, score, masked);
+      })
+      .Case([&](ScoreModOp mod) {
+        Block &body = mod.getBody().front();
+        llvm::DenseMap<Value, Expr> scalars;
+        Expr args[] = {score, b, h, t, s};
+        for (auto [arg, value] : llvm::zip(body.getArguments(), args))
+          scalars[arg] = value;
+        Expr result;
+        for (Operation &inner : body) {
+          std::vector<Expr> operands;
+          for (Value v : inner.getOperands())
+            operands.push_back(scalars.lookup(v));
+          if (isa<YieldOp>(inner)) {
+            result = Halide::cast<float>(operands[0]);
+            break;
+          }
+          // Verified bodies hold only ops lowerScalarOp knows.
+          FailureOr<Expr> value = lowerScalarOp(&inner, operands);
+          if (failed(value))
+            return Expr();
+          scalars[inner.getResult(0)] = *value;
+        }
+        return Halide::select(score == masked, score, result);
+      })
+      .Default([](Operation *) { return Expr(); });
+}
+
+namespace {
+LogicalResult lowerScore(ScoreOp op, LoweringContext &ctx) {
+  const HTensor &q0 = ctx.get(op.getQueries()[0]);
+  const HTensor &k0 = ctx.get(op.getKeys()[0]);
+  Expr B = q0.shape[0], Hq = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
+  HTensor out{ctx.newFunc(op),
+              resultShape(ctx, op, op.getType(), {B, Hq, T, S}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
+  out.func(idx.halide) = 0.0f;
+  float scale = op.getEffectiveScale();
+  for (auto [qv, kv] : llvm::zip(op.getQueries(), op.getKeys())) {
+    const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
+    ctx.require(op, q.shape[0] == B && q.shape[1] == Hq && q.shape[2] == T,
+                "query parts differ in batch, heads or length");
+    ctx.require(op, k.shape[0] == B && k.shape[2] == S,
+                "key parts differ in batch or length");
+    ctx.require(op, k.shape[3] == q.shape[3],
+                "the query head dim differs from the key head dim");
+    ctx.require(op, k.shape[1] > 0 && Hq % Halide::max(k.shape[1], 1) == 0,
+                "the query heads are not a multiple of the key heads");
+    Halide::RDom d(0, q.shape[3], "d");
+    out.func(idx.halide) +=
+        scale * q({b, h, t, d}) * k({b, sharedHead(h, Hq, k.shape[1]), s, d});
+  }
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+/// mask, block_mask and score_mod: the element-wise score chain.
+LogicalResult lowerScoreChainOp(Operation *op, Value scores,
+                                LoweringContext &ctx) {
+  HTensor in = ctx.get(scores);
+  IndexVars idx(4);
+  HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
+  Expr value = applyScoreOp(op, ctx, in(idx.exprs()), idx[0], idx[1], idx[2],
+                            idx[3], in.shape);
+  if (!value.defined())
+    return failure();
+  out.func(idx.halide) = value;
+  scheduleRoot(out);
+  ctx.set(op->getResult(0), out);
+  return success();
+}
+
+LogicalResult lowerSoftmax(SoftmaxOp op, LoweringContext &ctx) {
+  const HTensor &in = ctx.get(op.getScores());
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
+  Halide::RDom r(0, in.shape[3], "s");
+  Halide::Func peak = ctx.newFunc(op, "_max"), total = ctx.newFunc(op, "_sum");
+  peak(t, h, b) = Halide::maximum(in({b, h, t, r}));
+  Expr e = Halide::exp(in({b, h, t, s}) - peak(t, h, b));
+  Expr masked = peak(t, h, b) == minusInfinity();
+  total(t, h, b) = Halide::sum(Halide::exp(in({b, h, t, r}) - peak(t, h, b)));
+  HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
+  // A fully masked row has no distribution: its probabilities are 0.
+  out.func(idx.halide) = Halide::select(masked, 0.0f, e / total(t, h, b));
+  for (Halide::Func f : {peak, total})
+    f.compute_at(out.func, h);
+  out.func.compute_root().parallel(b).parallel(h).vectorize(
+      s, 8, Halide::TailStrategy::GuardWithIf);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerAggregate(AggregateOp op, LoweringContext &ctx) {
+  const HTensor &w = ctx.get(op.getWeights()), &v = ctx.get(op.getValues());
+  Expr B = w.shape[0], Hq = w.shape[1], T = w.shape[2], S = w.shape[3];
+  Expr Hkv = v.shape[1];
+  ctx.require(op, v.shape[0] == B && v.shape[2] == S,
+              "the values do not hold one position per key");
+  ctx.require(op, Hkv > 0 && Hq % Halide::max(Hkv, 1) == 0,
+              "the heads are not a multiple of the value heads");
+  if (std::optional<HTensor> fused = lowerFusedSoftmaxAttention(op, ctx)) {
+    ctx.set(op.getResult(), *fused);
+    return success();
+  }
+  HTensor out{ctx.newFunc(op),
+              resultShape(ctx, op, op.getType(), {B, Hq, T, v.shape[3]}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], d = idx[3];
+  Halide::RDom s(0, S, "s");
+  Expr weight = w({b, h, t, s});
+  out.func(idx.halide) = 0.0f;
+  // Masked weights (-inf) contribute nothing, as in the interpreter.
+  out.func(idx.halide) +=
+      Halide::select(weight == minusInfinity(), 0.0f, weight) *
+      v({b, sharedHead(h, Hq, Hkv), s, d});
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+} // namespace
+
+std::optional<LogicalResult>
+cpu::lowerSoftmaxAttentionOp(Operation *op, LoweringContext &ctx) {
+  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+      .Case([&](ScoreOp score) -> std::optional<LogicalResult> {
+        if (score.getGate())
+          return std::nullopt; // per-key decay: the linear family
+        return lowerScore(score, ctx);
+      })
+      .Case([&](MaskOp mask) -> std::optional<LogicalResult> {
+        return lowerScoreChainOp(op, mask.getScores(), ctx);
+      })
+      .Case([&](BlockMaskOp mask) -> std::optional<LogicalResult> {
+        return lowerScoreChainOp(op, mask.getScores(), ctx);
+      })
+      .Case([&](ScoreModOp mod) -> std::optional<LogicalResult> {
+        return lowerScoreChainOp(op, mod.getScores(), ctx);
+      })
+      .Case([&](SoftmaxOp softmax) -> std::optional<LogicalResult> {
+        return lowerSoftmax(softmax, ctx);
+      })
+      .Case([&](AggregateOp aggregate) -> std::optional<LogicalResult> {
+        return lowerAggregate(aggregate, ctx);
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
