@@ -335,7 +335,8 @@ void writeHeader(llvm::raw_ostream &os, func::FuncOp function, StringRef name,
      << "    dense *= extent;\n  }\n"
      << "  buffer->device = 0;\n  buffer->device_interface = NULL;\n"
      << "  buffer->host = (uint8_t *)tensor->data;\n  buffer->flags = 0;\n"
-     << "  buffer->type.code = code;\n  buffer->type.bits = bits;\n"
+     << "  buffer->type.code = (halide_type_code_t)code;\n"
+     << "  buffer->type.bits = bits;\n"
      << "  buffer->type.lanes = 1;\n  buffer->dimensions = rank;\n"
      << "  buffer->dim = dims;\n  buffer->padding = NULL;\n  return 0;\n}\n"
      << "#endif\n\n";
@@ -404,8 +405,13 @@ LogicalResult cpu::emitLibrary(func::FuncOp function, StringRef directory,
     Halide::Target halideTarget(target.str());
     std::vector<Halide::Argument> args((*kernel)->inputs.begin(),
                                        (*kernel)->inputs.end());
-    (*kernel)->pipeline.compile_to_static_library(prefix.str().str(), args,
-                                                  halideName, halideTarget);
+    // The lowered statement is the listing a user reads to see the loops.
+    std::string base = prefix.str().str();
+    (*kernel)->pipeline.compile_to(
+        {{Halide::OutputFileType::static_library, base + ".a"},
+         {Halide::OutputFileType::c_header, base + ".h"},
+         {Halide::OutputFileType::stmt, base + ".stmt"}},
+        args, halideName, halideTarget);
   } catch (const Halide::Error &e) {
     return function.emitError()
            << "the CPU backend failed to compile the kernel: " << e.what();
