@@ -95,6 +95,12 @@ cl::opt<std::string> comparePipeline(
              "'attn-linear-pipeline{chunk-size=16}') on the same inputs and "
              "compare"),
     cl::cat(category));
+cl::opt<std::string> sweep(
+    "sweep", cl::value_desc("T=1;T=37,B=1;..."),
+    cl::desc("with --random-inputs and --check or --compare-pipeline: check "
+             "each set of sizes in turn (sets separated by ';', sizes by ','; "
+             "they override --dim), compiling once"),
+    cl::cat(category));
 cl::opt<double> tolerance(
     "tolerance",
     cl::desc("--check, --compare-pipeline: largest accepted max relative "
@@ -127,6 +133,8 @@ Examples:
   attention-run examples/gqa.mlir --random-inputs --dim T=100 --output-dir out
   attention-run examples/gqa.mlir --inputs q.npy k.npy v.npy
   attention-run examples/gqa.mlir --random-inputs --backend cpu --check
+  attention-run examples/gqa.mlir --random-inputs --backend cpu --check \
+      --sweep "T=1;T=37;T=300,S=100"
   attention-run prog.mlir --random-inputs \
       --compare-pipeline='builtin.module(canonicalize)'
 )";
@@ -141,10 +149,13 @@ struct Arguments {
   std::vector<Tensor> tensors;
 };
 
-/// Parses --dim NAME=VALUE into a map.
-FailureOr<std::map<std::string, int64_t>> parseDims() {
+/// Parses NAME=VALUE entries (--dim, then one --sweep set) into a map.
+FailureOr<std::map<std::string, int64_t>>
+parseDims(ArrayRef<std::string> sweepSet) {
   std::map<std::string, int64_t> sizes;
-  for (StringRef entry : dims) {
+  std::vector<std::string> entries(dims.begin(), dims.end());
+  entries.insert(entries.end(), sweepSet.begin(), sweepSet.end());
+  for (StringRef entry : entries) {
     auto [name, value] = entry.split('=');
     int64_t size;
     if (name.empty() || value.getAsInteger(10, size))
@@ -183,8 +194,9 @@ bool isDecayGate(BlockArgument arg) {
   });
 }
 
-FailureOr<std::vector<Tensor>> makeRandomInputs(func::FuncOp function) {
-  FailureOr<std::map<std::string, int64_t>> given = parseDims();
+FailureOr<std::vector<Tensor>>
+makeRandomInputs(func::FuncOp function, ArrayRef<std::string> sweepSet = {}) {
+  FailureOr<std::map<std::string, int64_t>> given = parseDims(sweepSet);
   if (failed(given))
     return failure();
   double decayLo, decayHi;
@@ -447,6 +459,23 @@ LogicalResult run(MLIRContext &context) {
       return failure();
   }
 
+  if (!sweep.empty()) {
+    if (!randomInputs || (!check && comparePipeline.empty()))
+      return fail("--sweep needs --random-inputs and --check or "
+                  "--compare-pipeline");
+    bool pass = true;
+    for (StringRef set : llvm::split(StringRef(sweep), ';')) {
+      std::vector<std::string> entries;
+      for (StringRef entry : llvm::split(set.trim(), ','))
+        if (!entry.trim().empty())
+          entries.push_back(entry.trim().str());
+      llvm::outs() << "sizes " << set.trim() << ":\n";
+      FailureOr<std::vector<Tensor>> swept =
+          makeRandomInputs(function, entries);
+      pass &= succeeded(swept) && succeeded(compare(*module, function, *swept));
+    }
+    return success(pass);
+  }
   if (check || !comparePipeline.empty())
     return compare(*module, function, *inputs);
 

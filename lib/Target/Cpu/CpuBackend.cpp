@@ -34,26 +34,6 @@ struct Kernel {
   Halide::Pipeline pipeline;
 };
 
-Halide::Type storageType(Type element) {
-  if (element.isBF16())
-    return Halide::BFloat(16);
-  if (element.isF16())
-    return Halide::Float(16);
-  if (isa<FloatType>(element))
-    return Halide::Float(32);
-  return Halide::Int(32);
-}
-
-std::string locationText(Location loc) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (auto file = dyn_cast<FileLineColLoc>(loc))
-    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
-       << file.getColumn();
-  else
-    loc.print(os);
-  return text;
-}
 
 /// Lowers `function`; outputs are cast to their storage types and guarded by
 /// every shape check, so an ahead-of-time kernel returns an error code
@@ -78,14 +58,18 @@ FailureOr<std::shared_ptr<Kernel>> buildKernel(func::FuncOp function) {
     std::vector<Halide::Func> outputs;
     for (auto [i, tensor] : llvm::enumerate(ctx.outputs)) {
       auto type = cast<ShapedType>(function.getResultTypes()[i]);
-      Halide::Type storage = storageType(type.getElementType());
+      std::optional<Halide::Type> storage = storageType(type.getElementType());
+      if (!storage)
+        return function.emitError() << "result " << i << " has type " << type
+                                    << "; the CPU backend returns tensors of "
+                                       "f32, bf16, f16, i32 or i64";
       IndexVars idx(tensor.rank());
-      Expr value = Halide::cast(storage, tensor(idx.exprs()));
+      Expr value = Halide::cast(*storage, tensor(idx.exprs()));
       for (auto &[condition, message] : guards)
         value = Halide::require(condition, value, message);
       Halide::Func out("result" + std::to_string(i));
       out(idx.halide) = value;
-      scheduleRoot({out, tensor.shape, storage});
+      scheduleRoot({out, tensor.shape, *storage});
       for (int d = 0; d < tensor.rank(); ++d) {
         out.output_buffer().dim(tensor.rank() - 1 - d).set_min(0);
         out.output_buffer()
@@ -93,7 +77,7 @@ FailureOr<std::shared_ptr<Kernel>> buildKernel(func::FuncOp function) {
             .set_extent(tensor.shape[d]);
       }
       outputs.push_back(out);
-      kernel->outputStorage.push_back(storage);
+      kernel->outputStorage.push_back(*storage);
       kernel->outputShapes.push_back(tensor.shape);
     }
     kernel->pipeline = Halide::Pipeline(outputs);
@@ -166,6 +150,8 @@ Halide::Buffer<> toBuffer(const Tensor &tensor, Halide::Type type) {
     return toBuffer<Halide::float16_t>(tensor, type);
   if (type.is_float())
     return toBuffer<float>(tensor, type);
+  if (type.bits() == 64)
+    return toBuffer<int64_t>(tensor, type);
   return toBuffer<int32_t>(tensor, type);
 }
 
@@ -188,6 +174,8 @@ Tensor fromBuffer(const Halide::Buffer<> &buffer) {
     return fromBuffer(Halide::Buffer<Halide::float16_t>(buffer));
   if (type.is_float())
     return fromBuffer(Halide::Buffer<float>(buffer));
+  if (type.bits() == 64)
+    return fromBuffer(Halide::Buffer<int64_t>(buffer));
   return fromBuffer(Halide::Buffer<int32_t>(buffer));
 }
 } // namespace
@@ -274,12 +262,10 @@ FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
 //===----------------------------------------------------------------------===//
 
 namespace {
-std::string cType(Type element) {
-  if (element.isBF16() || element.isF16())
-    return "uint16_t";
-  if (isa<FloatType>(element))
-    return "float";
-  return "int32_t";
+std::string cType(Halide::Type type) {
+  if (type.is_float())
+    return type.bits() == 32 ? "float" : "uint16_t";
+  return type.bits() == 64 ? "int64_t" : "int32_t";
 }
 
 std::string typeText(Type type) {
@@ -359,8 +345,9 @@ void writeHeader(llvm::raw_ostream &os, func::FuncOp function, StringRef name,
 
   os << "/* Runs @" << function.getName() << ". Element types:\n";
   for (const Param &p : params)
-    os << " *   " << p.name << ": " << cType(p.type.getElementType()) << ", "
-       << p.comment << "\n";
+    os << " *   " << p.name << ": "
+       << cType(*storageType(p.type.getElementType())) << ", " << p.comment
+       << "\n";
   os << " * Returns 0 on success. */\n"
      << "static inline int " << name << "(";
   for (auto [i, p] : llvm::enumerate(params))
@@ -368,11 +355,8 @@ void writeHeader(llvm::raw_ostream &os, func::FuncOp function, StringRef name,
        << "attn_tensor *" << p.name;
   os << ") {\n";
   for (const Param &p : params) {
-    Type element = p.type.getElementType();
-    int code = element.isBF16()          ? 4 /*halide_type_bfloat*/
-               : isa<FloatType>(element) ? 2 /*halide_type_float*/
-                                         : 0 /*halide_type_int*/;
-    int bits = element.isBF16() || element.isF16() ? 16 : 32;
+    Halide::Type storage = *storageType(p.type.getElementType());
+    int code = storage.code(), bits = storage.bits();
     int64_t rank = p.type.getRank();
     os << "  halide_buffer_t " << p.name << "_buffer;\n"
        << "  halide_dimension_t " << p.name << "_dims["

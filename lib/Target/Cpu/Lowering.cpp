@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace attn;
@@ -36,10 +37,33 @@ Halide::Func LoweringContext::newFunc(Operation *op, StringRef suffix) {
                       std::to_string(funcCounter++));
 }
 
+std::string cpu::locationText(Location loc) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    os << file.getFilename().getValue() << ":" << file.getLine() << ":"
+       << file.getColumn();
+  else
+    loc.print(os);
+  return text;
+}
+
 Halide::Type cpu::computeType(Type elementType) {
   if (isa<FloatType>(elementType))
     return Halide::Float(32);
   return Halide::Int(32);
+}
+
+std::optional<Halide::Type> cpu::storageType(Type element) {
+  if (element.isBF16())
+    return Halide::BFloat(16);
+  if (element.isF16())
+    return Halide::Float(16);
+  if (element.isF32())
+    return Halide::Float(32);
+  if (element.isInteger(32) || element.isInteger(64))
+    return Halide::Int(element.getIntOrFloatBitWidth());
+  return std::nullopt;
 }
 
 std::vector<Expr> cpu::shapeOf(ShapedType type,
@@ -277,22 +301,16 @@ LogicalResult cpu::lowerFunction(LoweringContext &ctx) {
     return function.emitError("has no body to compile");
   for (auto [i, type] : llvm::enumerate(function.getArgumentTypes())) {
     auto ranked = dyn_cast<RankedTensorType>(type);
-    if (!ranked || !isa<FloatType, IntegerType>(ranked.getElementType()))
+    std::optional<Halide::Type> storage =
+        ranked ? storageType(ranked.getElementType()) : std::nullopt;
+    if (!storage)
       return function.emitError()
              << "argument " << i << " has type " << type
-             << "; the CPU backend takes ranked tensors of floats or integers";
+             << "; the CPU backend takes ranked tensors of f32, bf16, f16, "
+                "i32 or i64";
     Type element = ranked.getElementType();
-    Halide::Type storage = element.isBF16()          ? Halide::BFloat(16)
-                           : element.isF16()         ? Halide::Float(16)
-                           : isa<FloatType>(element) ? Halide::Float(32)
-                                                     : Halide::Int(32);
-    if (isa<FloatType>(element) && !element.isF32() && !element.isBF16() &&
-        !element.isF16())
-      return function.emitError()
-             << "argument " << i << " has element type " << element
-             << "; the CPU backend stores floats as f32, bf16 or f16";
     int rank = ranked.getRank();
-    Halide::ImageParam param(storage, rank, "arg" + std::to_string(i));
+    Halide::ImageParam param(*storage, rank, "arg" + std::to_string(i));
     HTensor tensor{ctx.newFunc(function, "_arg" + std::to_string(i)),
                    {},
                    computeType(element)};

@@ -88,8 +88,16 @@ struct IndexVars {
   std::vector<Halide::Expr> exprs() const { return {vars.begin(), vars.end()}; }
 };
 
-/// Storage type of element type `type` (f32 compute for every float).
+/// "file:line:col" of `loc`, for messages the kernel prints at run time.
+std::string locationText(mlir::Location loc);
+
+/// The compute type of an element type: f32 for every float, i32 for
+/// integers.
 Halide::Type computeType(mlir::Type elementType);
+
+/// How tensors of `elementType` are stored in buffers: f32, bf16, f16, i32
+/// or i64; nullopt for element types the CPU backend does not take.
+std::optional<Halide::Type> storageType(mlir::Type elementType);
 
 /// The static extents of `type` where known, else those of `fallback`.
 std::vector<Halide::Expr> shapeOf(mlir::ShapedType type,

@@ -26,10 +26,10 @@ Expr sequenceLength(LoweringContext &ctx, Operation *op, Value lengths, Expr b,
   Expr ok = value >= 0;
   if (limit)
     ok = ok && value <= *limit;
+  // Data, not shapes: checked by the kernel as it reads them.
   return Halide::require(ok, value,
-                         "attention: a sequence length lies "
-                         "outside [0, keys] at",
-                         ctx.function.getName().str());
+                         "is a sequence length outside [0, keys], read at " +
+                             locationText(op->getLoc()));
 }
 
 /// selected(block, t, g, b) = 1 when some index row entry names `block`.
