@@ -59,8 +59,7 @@ static LogicalResult emitCpu(StringRef inputFilename, StringRef directory,
   std::unique_ptr<llvm::MemoryBuffer> input =
       openInputFile(inputFilename, &errorMessage);
   if (!input)
-    return llvm::errs() << "attention-opt: " << errorMessage << "\n",
-           failure();
+    return llvm::errs() << "attention-opt: " << errorMessage << "\n", failure();
   std::string transformed;
   llvm::raw_string_ostream os(transformed);
   if (failed(MlirOptMain(os, std::move(input), registry,

@@ -479,5 +479,6 @@ int main(int argc, char **argv) {
   registerTransformsPasses();
   registerAttnTransforms();
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
   return failed(run(context)) ? 1 : 0;
 }

@@ -423,8 +423,13 @@ LogicalResult cpu::emitLibrary(func::FuncOp function, StringRef directory,
     Halide::Target halideTarget(target.str());
     std::vector<Halide::Argument> args((*kernel)->inputs.begin(),
                                        (*kernel)->inputs.end());
-    (*kernel)->pipeline.compile_to_static_library(prefix.str().str(), args,
-                                                  halideName, halideTarget);
+    // The lowered statement is the listing a user reads to see the loops.
+    std::string base = prefix.str().str();
+    (*kernel)->pipeline.compile_to(
+        {{Halide::OutputFileType::static_library, base + ".a"},
+         {Halide::OutputFileType::c_header, base + ".h"},
+         {Halide::OutputFileType::stmt, base + ".stmt"}},
+        args, halideName, halideTarget);
   } catch (const Halide::Error &e) {
     return function.emitError()
            << "the CPU backend failed to compile the kernel: " << e.what();

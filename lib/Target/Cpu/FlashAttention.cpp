@@ -1,12 +1,242 @@
 //===- FlashAttention.cpp - fused online-softmax attention ----------------===//
+//
+// aggregate(softmax(chain(score(q, k))), v) as one kernel that never forms
+// the T x S score matrix: for each tile of QT queries (parallel over batch,
+// heads and query tiles) it walks the key tiles of KT keys in order, scores
+// a tile into a QT x KT block that stays in cache, applies the score chain
+// (masks, block masks, score mods) element-wise, and folds the tile into a
+// running (output, max, sum) with the online-softmax rescaling. Key tiles
+// that the masks fully hide are skipped through the reduction's predicate,
+// which Halide turns into loop bounds (causal attention does half the work).
+//
+// The running max is carried per output element: the state of a reduction
+// is a Tuple over one index space. To keep the rescaling cheap, the tile's
+// probabilities are taken relative to the tile's own max, so each fold needs
+// a single exp per element: exp(-|m_old - m_tile|), applied to whichever
+// side has the smaller max.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
 
 using namespace mlir;
 using namespace attn;
 using namespace attn::cpu;
+using Halide::Expr;
+using Halide::Func;
+using Halide::RDom;
+using Halide::TailStrategy;
+using Halide::Var;
+
+namespace {
+/// Queries and keys per tile: a QT x KT score block (16 KiB) stays in L1.
+constexpr int kQueryTile = 32;
+constexpr int kKeyTile = 128;
+
+/// The ops between the score and the softmax, in program order, or failure
+/// when the softmax input is not such a chain over an undecayed score.
+FailureOr<std::pair<ScoreOp, SmallVector<Operation *>>>
+matchScoreChain(Value scores) {
+  SmallVector<Operation *> chain;
+  while (Operation *def = scores.getDefiningOp()) {
+    if (auto score = dyn_cast<ScoreOp>(def)) {
+      if (score.getGate())
+        return failure();
+      std::reverse(chain.begin(), chain.end());
+      return std::make_pair(score, chain);
+    }
+    if (!isa<MaskOp, BlockMaskOp, ScoreModOp>(def))
+      return failure();
+    chain.push_back(def);
+    scores = def->getOperand(0);
+  }
+  return failure();
+}
+
+/// True where the key tile [first, first + KT) may hold a key that some
+/// query of [tFirst, tFirst + QT) sees under `mask`; false only where every
+/// pair of the tiles is masked, so skipping is exact.
+Expr keyTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
+                         Expr tFirst, Expr b, const std::vector<Expr> &shape) {
+  Expr T = shape[2], S = shape[3];
+  bool compressed = mask.getKind() == MaskKind::compressed;
+  Expr L = compressed ? T : S;
+  if (mask.getLengths())
+    L = ctx.get(mask.getLengths())({b});
+  Expr pFirst = L - T + tFirst, pLast = pFirst + kQueryTile - 1;
+  Expr visible = compressed ? Expr(true) : first < L;
+  int size = mask.getSize().value_or(0), stride = mask.getStride().value_or(0);
+  switch (mask.getKind()) {
+  case MaskKind::none:
+    break;
+  case MaskKind::causal:
+    visible = visible && first <= pLast;
+    break;
+  case MaskKind::sliding_window:
+    visible = visible && first <= pLast && first + kKeyTile - 1 > pFirst - size;
+    break;
+  case MaskKind::block_causal:
+    visible = visible && first <= pLast + size - 1;
+    break;
+  case MaskKind::compressed:
+    visible = visible && first * stride + size - 1 <= pLast;
+    break;
+  }
+  return visible;
+}
+} // namespace
 
 std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
                                                        LoweringContext &ctx) {
-  return std::nullopt;
+  auto softmax = aggregate.getWeights().getDefiningOp<SoftmaxOp>();
+  if (!softmax)
+    return std::nullopt;
+  auto matched = matchScoreChain(softmax.getScores());
+  if (failed(matched))
+    return std::nullopt;
+  auto [score, chain] = *matched;
+
+  const HTensor &q0 = ctx.get(score.getQueries()[0]);
+  const HTensor &k0 = ctx.get(score.getKeys()[0]);
+  const HTensor &v = ctx.get(aggregate.getValues());
+  Expr B = q0.shape[0], H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
+  std::vector<Expr> scoreShape = {B, H, T, S};
+  const int lanes = Halide::get_host_target().natural_vector_size<float>();
+
+  Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
+  Expr tq = Halide::min(to * kQueryTile + ti, T - 1);
+  Expr key = r * kKeyTile + si;
+  Expr keyClamped = Halide::min(key, S - 1);
+
+  // Scores of one (query tile, key tile) block, summed over the pairs.
+  Func block = ctx.newFunc(aggregate, "_flash_scores");
+  block(si, ti, r, to, h, b) = 0.0f;
+  std::vector<Func> packedQueries;
+  std::vector<RDom> headDims;
+  float scale = score.getEffectiveScale();
+  for (auto [qv, kv] : llvm::zip(score.getQueries(), score.getKeys())) {
+    const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
+    // Queries transposed so a column of the tile is one vector load.
+    Func packed = ctx.newFunc(aggregate, "_flash_queries");
+    packed(ti, d, to, h, b) = q({b, h, tq, d}) * scale;
+    packedQueries.push_back(packed);
+    RDom dk(0, q.shape[3], "dk");
+    headDims.push_back(dk);
+    block(si, ti, r, to, h, b) +=
+        packed(ti, dk, to, h, b) *
+        k({b, sharedHead(h, H, k.shape[1]), keyClamped, dk});
+  }
+
+  // The score chain, exactly as the generic lowering applies it.
+  Expr masked = block(si, ti, r, to, h, b);
+  for (Operation *op : chain) {
+    masked = applyScoreOp(op, ctx, masked, b, h, tq, keyClamped, scoreShape);
+    if (!masked.defined())
+      return std::nullopt;
+  }
+  Func chained = ctx.newFunc(aggregate, "_flash_masked");
+  chained(si, ti, r, to, h, b) =
+      Halide::select(key < S, masked, minusInfinity());
+
+  RDom rs(0, kKeyTile, "rs");
+  Func tileMax = ctx.newFunc(aggregate, "_flash_tile_max");
+  tileMax(ti, r, to, h, b) = Halide::maximum(chained(rs, ti, r, to, h, b));
+  Expr m = tileMax(ti, r, to, h, b);
+  Func prob = ctx.newFunc(aggregate, "_flash_probs");
+  prob(si, ti, r, to, h, b) =
+      Halide::select(m == minusInfinity(), 0.0f,
+                     Halide::exp(chained(si, ti, r, to, h, b) - m));
+  Func tileSum = ctx.newFunc(aggregate, "_flash_tile_sum");
+  tileSum(ti, r, to, h, b) = Halide::sum(prob(rs, ti, r, to, h, b));
+  Func tileOut = ctx.newFunc(aggregate, "_flash_tile_out");
+  tileOut(d, ti, r, to, h, b) = 0.0f;
+  tileOut(d, ti, r, to, h, b) +=
+      prob(rs, ti, r, to, h, b) * v({b, sharedHead(h, H, v.shape[1]),
+                                     Halide::min(r * kKeyTile + rs, S - 1), d});
+
+  // The online softmax over key tiles, skipping tiles the masks hide.
+  Func running = ctx.newFunc(aggregate, "_flash_running");
+  running(d, ti, to, h, b) = {0.0f, minusInfinity(), 0.0f};
+  RDom kt(0, (S + kKeyTile - 1) / kKeyTile, "kt");
+  for (Operation *op : chain)
+    if (auto mask = dyn_cast<MaskOp>(op))
+      kt.where(keyTileMayBeVisible(mask, ctx, kt * kKeyTile, to * kQueryTile, b,
+                                   scoreShape));
+  Expr acc = running(d, ti, to, h, b)[0], mOld = running(d, ti, to, h, b)[1],
+       sum = running(d, ti, to, h, b)[2];
+  Expr mTile = tileMax(ti, kt, to, h, b);
+  Expr outTile = tileOut(d, ti, kt, to, h, b);
+  Expr sumTile = tileSum(ti, kt, to, h, b);
+  Expr grows = mTile > mOld;
+  // exp(-|difference|) rescales the side with the smaller max; a side with
+  // max -inf holds zeros, so any finite factor will do.
+  Expr factor =
+      Halide::select(mOld == minusInfinity() || mTile == minusInfinity(), 0.0f,
+                     Halide::exp(-Halide::abs(mOld - mTile)));
+  running(d, ti, to, h, b) = {
+      Halide::select(grows, acc * factor + outTile, acc + outTile * factor),
+      Halide::max(mOld, mTile),
+      Halide::select(grows, sum * factor + sumTile, sum + sumTile * factor)};
+
+  HTensor out{
+      ctx.newFunc(aggregate, "_flash"),
+      resultShape(ctx, aggregate, aggregate.getType(), {B, H, T, v.shape[3]}),
+      Halide::Float(32)};
+  Var t("t");
+  Expr total = running(d, t % kQueryTile, t / kQueryTile, h, b)[2];
+  // A fully masked row has total 0 and output 0, as softmax defines it.
+  out.func(d, t, h, b) = Halide::select(
+      total == 0.0f, 0.0f,
+      running(d, t % kQueryTile, t / kQueryTile, h, b)[0] / total);
+
+  // Schedule: one task per (query tile, head, batch entry).
+  Var tTile("t_tile"), tInner("t_inner"), task("task");
+  out.func.compute_root()
+      .split(t, tTile, tInner, kQueryTile, TailStrategy::GuardWithIf)
+      .reorder(d, tInner, tTile, h, b)
+      .fuse(tTile, h, task)
+      .fuse(task, b, task)
+      .parallel(task)
+      .vectorize(d, lanes, TailStrategy::GuardWithIf);
+  for (Func &packed : packedQueries)
+    packed.compute_at(out.func, task)
+        .bound_extent(ti, kQueryTile)
+        .vectorize(ti, lanes);
+  running.compute_at(out.func, task)
+      .vectorize(d, lanes, TailStrategy::GuardWithIf);
+  running.update().reorder(d, ti, kt).vectorize(d, lanes,
+                                                TailStrategy::GuardWithIf);
+
+  // Register-blocked micro-kernels: the reduction loops outside a block of
+  // accumulators (vectors of queries x unrolled keys for the scores, vectors
+  // of the value dim x unrolled queries for the weighted values).
+  Var tiOuter("ti_o"), tiInner("ti_i"), siOuter("si_o"), siInner("si_i");
+  block.compute_at(running, kt)
+      .bound_extent(si, kKeyTile)
+      .bound_extent(ti, kQueryTile)
+      .reorder_storage(ti, si)
+      .vectorize(ti, lanes);
+  for (int stage = 0; stage < block.num_update_definitions(); ++stage)
+    block.update(stage)
+        .split(ti, tiOuter, tiInner, 2 * lanes)
+        .split(si, siOuter, siInner, 4)
+        .reorder(tiInner, siInner, headDims[stage].x, tiOuter, siOuter)
+        .vectorize(tiInner, lanes)
+        .unroll(tiInner)
+        .unroll(siInner);
+  tileMax.compute_at(running, kt).vectorize(ti, lanes);
+  prob.compute_at(running, kt).reorder_storage(ti, si).vectorize(ti, lanes);
+  tileSum.compute_at(running, kt).vectorize(ti, lanes);
+  Var dOuter("d_o"), dInner("d_i");
+  tileOut.compute_at(running, kt)
+      .bound_extent(ti, kQueryTile)
+      .vectorize(d, lanes, TailStrategy::GuardWithIf);
+  tileOut.update()
+      .split(d, dOuter, dInner, 4 * lanes, TailStrategy::GuardWithIf)
+      .split(ti, tiOuter, tiInner, 2)
+      .reorder(dInner, tiInner, rs, dOuter, tiOuter)
+      .vectorize(dInner, lanes)
+      .unroll(dInner)
+      .unroll(tiInner);
+  return out;
 }

@@ -31,10 +31,11 @@ mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp function,
 /// How many pipelines this process has compiled (the cache's misses).
 unsigned compiledPipelineCount();
 
-/// Writes `<directory>/<name>.a` (the kernel with the Halide runtime) and
-/// `<directory>/<name>.h` (its C ABI) for `function`; `name` defaults to
-/// the function's name. `target` is a Halide target string ("host" for this
-/// machine).
+/// Writes `<directory>/<name>.a` (the kernel with the Halide runtime),
+/// `<directory>/<name>.h` (its C ABI, which includes `<name>_halide.h`) and
+/// `<directory>/<name>_halide.stmt` (the lowered loops, for reading) for
+/// `function`; `name` defaults to the function's name. `target` is a Halide
+/// target string ("host" for this machine).
 mlir::LogicalResult emitLibrary(mlir::func::FuncOp function,
                                 llvm::StringRef directory,
                                 llvm::StringRef name = "",
