@@ -17,3 +17,9 @@ echo "results written to $out"
 echo "== the same program before and after --canonicalize, same inputs"
 "$bin/attention-run" "$example" --random-inputs --seed 1 --dim T=100 \
   --compare-pipeline='builtin.module(canonicalize)'
+echo "== compiled for this CPU (Halide JIT) and checked against the interpreter"
+"$bin/attention-run" "$example" --random-inputs --seed 1 --dim T=100 \
+  --backend cpu --check
+echo "== compiled ahead of time: a static library and its C header"
+"$bin/attention-opt" "$example" --emit=cpu -o "$out/lib"
+ls "$out/lib"
