@@ -1,13 +1,372 @@
-//===- SparseAttention.cpp
-//---------------------------------------------------===//
+//===- SparseAttention.cpp - NSA, MLA and DSA ops -------------------------===//
+//
+// Block compression, top-k selection, gated branch mixing, per-head
+// projections, rotary embeddings and the DSA indexer. Top-k selection is
+// rank-based: an element is kept when fewer than k competitors beat it
+// (higher score, or equal with a lower index), and the kept indices are
+// scattered, ascending, to the slots a prefix count gives them. That is the
+// interpreter's stable sort without data-dependent control flow.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace attn;
 using namespace attn::cpu;
+using Halide::Expr;
+
+namespace {
+/// The Vars of per-row Funcs f(j, t, g, b) (Halide order): element j of row
+/// (b, g, t).
+struct RowVars {
+  Halide::Var j{"j"}, t{"t"}, g{"g"}, b{"b"};
+};
+
+/// Computes `f` whole, parallel over `outer` in every stage and vectorized
+/// along `inner` in the stages where `inner` stays a pure dimension.
+void scheduleRows(Halide::Func f, const Halide::Var &outer,
+                  const Halide::Var &inner) {
+  f.compute_root();
+  for (int stage = -1; stage < f.num_update_definitions(); ++stage) {
+    Halide::Stage s =
+        stage < 0 ? static_cast<Halide::Stage>(f) : f.update(stage);
+    bool innerPure = true;
+    if (stage >= 0) {
+      const auto *var =
+          f.update_args(stage)[0].as<Halide::Internal::Variable>();
+      innerPure = var && var->name == inner.name();
+    }
+    if (innerPure)
+      s.vectorize(inner, 8, Halide::TailStrategy::GuardWithIf);
+    s.parallel(outer);
+  }
+}
+
+/// rank(j) = #{candidates i in [0, n): score(i) > score(j), or equal with
+/// i < j}: the position of j in a stable descending sort of the candidates.
+Halide::Func rankAmong(LoweringContext &ctx, Operation *op,
+                       const Halide::Func &score, Expr n,
+                       const std::function<Expr(Expr)> &candidate) {
+  RowVars v;
+  Halide::Func rank = ctx.newFunc(op, "_rank");
+  rank(v.j, v.t, v.g, v.b) = 0;
+  Halide::RDom i(0, n, "i");
+  i.where(candidate(i));
+  Expr other = score(i, v.t, v.g, v.b), self = score(v.j, v.t, v.g, v.b);
+  rank(v.j, v.t, v.g, v.b) +=
+      Halide::select(other > self || (other == self && i < v.j), 1, 0);
+  scheduleRows(rank, v.b, v.j);
+  return rank;
+}
+
+/// The indices j in [0, n) with chosen(j, t, g, b) set, ascending, then -1
+/// up to `top` slots; at most `top` may be set.
+Halide::Func gatherChosen(LoweringContext &ctx, Operation *op,
+                          const Halide::Func &chosen, Expr n, int top) {
+  RowVars v;
+  // count(j) = chosen entries in [0, j]: a chosen j goes to slot count - 1.
+  Halide::Func count = ctx.newFunc(op, "_count");
+  count(v.j, v.t, v.g, v.b) = Halide::cast<int>(chosen(v.j, v.t, v.g, v.b));
+  Halide::RDom scan(1, Halide::max(n - 1, 0), "scan");
+  count(scan, v.t, v.g, v.b) = count(scan - 1, v.t, v.g, v.b) +
+                               Halide::cast<int>(chosen(scan, v.t, v.g, v.b));
+  Halide::Func out = ctx.newFunc(op);
+  out(v.j, v.t, v.g, v.b) = -1;
+  Halide::RDom r(0, n, "r");
+  r.where(chosen(r, v.t, v.g, v.b) != 0);
+  // The clamp only tells bounds inference what the selection guarantees.
+  out(Halide::clamp(count(r, v.t, v.g, v.b) - 1, 0, top - 1), v.t, v.g, v.b) =
+      Halide::cast<int>(r);
+  scheduleRows(count, v.b, v.j);
+  scheduleRows(out, v.b, v.j);
+  return out;
+}
+
+LogicalResult lowerCompress(CompressOp op, LoweringContext &ctx) {
+  const HTensor &x = ctx.get(op.getInput());
+  Expr B = x.shape[0], H = x.shape[1], S = x.shape[2], D = x.shape[3];
+  int block = op.getBlock(), stride = op.getStride();
+  Expr blocks = Halide::select(S < block, 0, (S - block) / stride + 1);
+  HTensor out{ctx.newFunc(op),
+              resultShape(ctx, op, op.getType(), {B, H, blocks, D}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], i = idx[2], d = idx[3];
+  // Token j of block i. Every block lies inside the input; the bound only
+  // keeps bounds inference inside it when there is no block at all.
+  auto token = [&](Expr j) { return Halide::min(i * stride + j, S - 1); };
+  out.func(idx.halide) = 0.0f;
+  if (op.getPooling() == PoolingKind::mean) {
+    Halide::RDom j(0, block, "j");
+    out.func(idx.halide) += x({b, h, token(j), d}) * (1.0f / block);
+    scheduleRoot(out);
+    ctx.set(op.getResult(), out);
+    return success();
+  }
+  const HTensor &pe = ctx.get(op.getWeights()[0]);
+  const HTensor &w1 = ctx.get(op.getWeights()[1]);
+  const HTensor &w2 = ctx.get(op.getWeights()[2]);
+  Expr hidden = w1.shape[1];
+  ctx.require(op, pe.shape[0] == block && pe.shape[1] == D,
+              "the position encoding is not [block, head dim]");
+  ctx.require(op, w1.shape[0] == block * D,
+              "W1 does not take a flattened block [block * head dim]");
+  ctx.require(op, w2.shape[0] == hidden && w2.shape[1] == D,
+              "W2 is not [hidden, head dim]");
+  // act(u) = sum over the block's tokens j and dims e of
+  // (x + pe)[j, e] W1[j*D + e, u]; the result is relu(act) W2.
+  Halide::Var u("u");
+  HTensor act{
+      ctx.newFunc(op, "_hidden"), {B, H, blocks, hidden}, Halide::Float(32)};
+  Halide::RDom je(0, D, 0, block, "je");
+  Expr e = je.x, j = je.y;
+  act.func(u, i, h, b) = 0.0f;
+  act.func(u, i, h, b) +=
+      (x({b, h, token(j), e}) + pe({j, e})) * w1({j * D + e, u});
+  scheduleRoot(act);
+  Halide::RDom r(0, hidden, "u");
+  out.func(idx.halide) += Halide::max(act({b, h, i, r}), 0.0f) * w2({r, d});
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerSelectBlocks(SelectBlocksOp op, LoweringContext &ctx) {
+  const HTensor &p = ctx.get(op.getProbs());
+  Expr B = p.shape[0], Hq = p.shape[1], T = p.shape[2], Nc = p.shape[3];
+  int G = cast<ShapedType>(op.getType()).getDimSize(1);
+  int top = op.getTop(), block = op.getBlock();
+  int cBlock = op.getCompressBlock(), cStride = op.getCompressStride();
+  int initial = op.getInitial(), local = op.getLocal();
+  ctx.require(op, Hq % G == 0,
+              "the heads are not a multiple of " + Twine(G) + " groups");
+  RowVars v;
+  Expr groupSize = Hq / G;
+  // Self-attention: query t sits at token t and may pick the blocks up to
+  // its own; `blocks` covers every query's.
+  Expr blocks = (T + block - 1) / block;
+  Expr own = v.t / block;
+
+  // Block j scores the probabilities of the compressed blocks overlapping it
+  // (tokens [i*cStride, i*cStride + cBlock)), summed in the interpreter's
+  // order (compressed block outer, head inner) so that blocks covered alike
+  // tie exactly, as they do there.
+  Halide::Func score = ctx.newFunc(op, "_score");
+  score(v.j, v.t, v.g, v.b) = 0.0f;
+  Halide::RDom hi(0, groupSize, 0, Nc, "hi");
+  hi.where(hi.y * cStride <= v.j * block + block - 1 &&
+           hi.y * cStride + cBlock - 1 >= v.j * block);
+  score(v.j, v.t, v.g, v.b) += p({v.b, v.g * groupSize + hi.x, v.t, hi.y});
+  scheduleRows(score, v.b, v.j);
+
+  // The first `initial` and the last `local` eligible blocks are always
+  // kept (no more than top of them, as verified); the other eligible blocks
+  // compete for the remaining slots.
+  auto forced = [&](Expr j) {
+    return j <= own && (j < initial || own - j < local);
+  };
+  Halide::Func forcedCount = ctx.newFunc(op, "_forced");
+  Halide::RDom f(0, blocks, "f");
+  forcedCount(v.t) = 0;
+  forcedCount(v.t) += Halide::select(forced(f), 1, 0);
+  forcedCount.compute_root();
+  Halide::Func rank = rankAmong(ctx, op, score, blocks,
+                                [&](Expr i) { return i <= own && !forced(i); });
+  Halide::Func chosen = ctx.newFunc(op, "_chosen");
+  chosen(v.j, v.t, v.g, v.b) = Halide::cast<uint8_t>(
+      forced(v.j) ||
+      (v.j <= own && rank(v.j, v.t, v.g, v.b) < top - forcedCount(v.t)));
+  HTensor out{gatherChosen(ctx, op, chosen, blocks, top),
+              resultShape(ctx, op, op.getType(), {B, G, T, top}),
+              Halide::Int(32)};
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerGateCombine(GateCombineOp op, LoweringContext &ctx) {
+  const HTensor &gates = ctx.get(op.getGates());
+  const HTensor &first = ctx.get(op.getBranches()[0]);
+  int branches = op.getBranches().size();
+  for (Value branch : op.getBranches())
+    for (int d = 0; d < 4; ++d)
+      ctx.require(op, ctx.get(branch).shape[d] == first.shape[d],
+                  "branch outputs differ in shape");
+  ctx.require(
+      op,
+      gates.shape[0] == first.shape[0] && gates.shape[1] == first.shape[1] &&
+          gates.shape[2] == first.shape[2] && gates.shape[3] == branches,
+      "gates do not match the branches");
+  HTensor out{ctx.newFunc(op), resultShape(ctx, op, op.getType(), first.shape),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2];
+  Expr sum = 0.0f;
+  for (auto [c, branch] : llvm::enumerate(op.getBranches())) {
+    Expr gate = 1.0f / (1.0f + Halide::exp(-gates({b, h, t, int(c)})));
+    sum = sum + gate * ctx.get(branch)(idx.exprs());
+  }
+  out.func(idx.halide) = sum;
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerProject(ProjectOp op, LoweringContext &ctx) {
+  const HTensor &x = ctx.get(op.getInput()), &w = ctx.get(op.getWeight());
+  bool transposed = op.getTransposed();
+  Expr B = x.shape[0], Hin = x.shape[1], T = x.shape[2], Din = x.shape[3];
+  Expr Hout = w.shape[0], Dout = w.shape[transposed ? 1 : 2];
+  ctx.require(op, w.shape[transposed ? 2 : 1] == Din,
+              "the weight's input dim does not match the input");
+  ctx.require(op, Hin > 0 && Hout % Halide::max(Hin, 1) == 0,
+              "the weight heads are not a multiple of the input heads");
+  HTensor out{ctx.newFunc(op),
+              resultShape(ctx, op, op.getType(), {B, Hout, T, Dout}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], o = idx[3];
+  // W[h] with the output dim innermost, so the output vectorizes along
+  // contiguous weights; the transposed form pays one copy of the weights.
+  Halide::Var hw("hw"), iw("iw"), ow("ow");
+  Halide::Func weight = ctx.newFunc(op, "_weight");
+  weight(ow, iw, hw) = transposed ? w({hw, ow, iw}) : w({hw, iw, ow});
+  Halide::RDom i(0, Din, "i");
+  Halide::Func acc = ctx.newFunc(op, "_acc");
+  acc(idx.halide) = 0.0f;
+  acc(idx.halide) += x({b, sharedHead(h, Hout, Hin), t, i}) * weight(o, i, h);
+  out.func(idx.halide) = acc(idx.halide);
+
+  const auto *outDim = Halide::Internal::as_const_int(out.shape[3]);
+  if (transposed)
+    weight.compute_root().parallel(hw).vectorize(
+        ow, 8, Halide::TailStrategy::GuardWithIf);
+  if (outDim && *outDim % 32 == 0) {
+    // Register blocking: 32 outputs (four vectors) accumulate in registers
+    // across the whole reduction.
+    Halide::Var oo("oo"), oi("oi");
+    out.func.compute_root().split(o, oo, oi, 32).vectorize(oi, 8).parallel(h);
+    acc.compute_at(out.func, oo).vectorize(o, 8).unroll(o);
+    acc.update().reorder(o, i).vectorize(o, 8).unroll(o);
+  } else {
+    scheduleRoot(out);
+  }
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerRope(RopeOp op, LoweringContext &ctx) {
+  const HTensor &x = ctx.get(op.getInput());
+  Expr B = x.shape[0], T = x.shape[2];
+  // The verifier keeps the head dim static and even.
+  int D = cast<ShapedType>(op.getType()).getDimSize(3), half = D / 2;
+  HTensor out{ctx.newFunc(op), resultShape(ctx, op, op.getType(), x.shape),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], d = idx[3];
+  Expr pos = t;
+  if (Value lengths = op.getLengths()) {
+    const HTensor &len = ctx.get(lengths);
+    ctx.require(op, len.shape[0] == B,
+                "lengths do not hold one entry per batch entry");
+    pos = Halide::require(len({b}) >= 0, len({b}),
+                          "rope: a sequence length is negative in",
+                          ctx.function.getName().str()) -
+          T + t;
+  }
+  // Angles in f64, as positions times small frequencies lose digits in
+  // f32; one table per (b, t) serves every head.
+  Halide::Var i("i");
+  Expr angle = Halide::cast<double>(pos) *
+               Halide::pow(Expr(op.getTheta().convertToDouble()),
+                           Halide::cast<double>(-2 * i) / D);
+  Halide::Func cosine = ctx.newFunc(op, "_cos"), sine = ctx.newFunc(op, "_sin");
+  cosine(i, t, b) = Halide::cast<float>(Halide::cos(angle));
+  sine(i, t, b) = Halide::cast<float>(Halide::sin(angle));
+  for (Halide::Func table : {cosine, sine})
+    table.compute_root().parallel(b);
+  // (x_i, x_{i+D/2}) -> (x_i c - x_{i+D/2} s, x_{i+D/2} c + x_i s).
+  Expr pair = d % half, partner = (d + half) % D;
+  Expr sign = Halide::select(d < half, -1.0f, 1.0f);
+  out.func(idx.halide) = x({b, h, t, d}) * cosine(pair, t, b) +
+                         sign * x({b, h, t, partner}) * sine(pair, t, b);
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerIndexScore(IndexScoreOp op, LoweringContext &ctx) {
+  const HTensor &q = ctx.get(op.getQuery()), &k = ctx.get(op.getKey()),
+                &w = ctx.get(op.getWeights());
+  Expr B = q.shape[0], Hi = q.shape[1], T = q.shape[2], D = q.shape[3];
+  Expr S = k.shape[2];
+  ctx.require(op, k.shape[0] == B && k.shape[1] == 1 && k.shape[3] == D,
+              "indexer keys do not match the queries");
+  ctx.require(op, w.shape[0] == B && w.shape[1] == Hi && w.shape[2] == T,
+              "indexer weights do not match the queries");
+  HTensor out{ctx.newFunc(op), resultShape(ctx, op, op.getType(), {B, 1, T, S}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], t = idx[2], s = idx[3], jv("jv");
+  HTensor dot{ctx.newFunc(op, "_dot"), {B, Hi, T, S}, Halide::Float(32)};
+  Halide::RDom d(0, D, "d");
+  dot.func(s, t, jv, b) = 0.0f;
+  dot.func(s, t, jv, b) += q({b, jv, t, d}) * k({b, 0, s, d});
+  scheduleRoot(dot);
+  Halide::RDom j(0, Hi, "j");
+  out.func(idx.halide) = 0.0f;
+  out.func(idx.halide) +=
+      w({b, j, t}) * Halide::max(dot.func(s, t, j, b), 0.0f);
+  scheduleRoot(out);
+  ctx.set(op.getResult(), out);
+  return success();
+}
+
+LogicalResult lowerSelectTokens(SelectTokensOp op, LoweringContext &ctx) {
+  const HTensor &x = ctx.get(op.getScores());
+  Expr B = x.shape[0], G = x.shape[1], T = x.shape[2], S = x.shape[3];
+  int top = op.getTop();
+  RowVars v;
+  Halide::Func score = ctx.newFunc(op, "_score");
+  score(v.j, v.t, v.g, v.b) = x({v.b, v.g, v.t, v.j});
+  scheduleRows(score, v.b, v.j);
+  // Masked keys are never chosen. A row with at most `top` unmasked keys
+  // keeps them all: its ranks stay 0 and cost nothing.
+  Halide::Func unmasked = ctx.newFunc(op, "_unmasked");
+  Halide::RDom s(0, S, "s");
+  unmasked(v.t, v.g, v.b) = 0;
+  unmasked(v.t, v.g, v.b) +=
+      Halide::select(score(s, v.t, v.g, v.b) != minusInfinity(), 1, 0);
+  scheduleRows(unmasked, v.b, v.t);
+  Halide::Func rank = rankAmong(ctx, op, score, S, [&](Expr i) {
+    return unmasked(v.t, v.g, v.b) > top &&
+           score(i, v.t, v.g, v.b) != minusInfinity();
+  });
+  Halide::Func chosen = ctx.newFunc(op, "_chosen");
+  chosen(v.j, v.t, v.g, v.b) =
+      Halide::cast<uint8_t>(score(v.j, v.t, v.g, v.b) != minusInfinity() &&
+                            rank(v.j, v.t, v.g, v.b) < top);
+  HTensor out{gatherChosen(ctx, op, chosen, S, top),
+              resultShape(ctx, op, op.getType(), {B, G, T, top}),
+              Halide::Int(32)};
+  ctx.set(op.getResult(), out);
+  return success();
+}
+} // namespace
 
 std::optional<LogicalResult> cpu::lowerSparseAttentionOp(Operation *op,
                                                          LoweringContext &ctx) {
-  return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+      .Case([&](CompressOp o) { return lowerCompress(o, ctx); })
+      .Case([&](SelectBlocksOp o) { return lowerSelectBlocks(o, ctx); })
+      .Case([&](GateCombineOp o) { return lowerGateCombine(o, ctx); })
+      .Case([&](ProjectOp o) { return lowerProject(o, ctx); })
+      .Case([&](RopeOp o) { return lowerRope(o, ctx); })
+      .Case([&](IndexScoreOp o) { return lowerIndexScore(o, ctx); })
+      .Case([&](SelectTokensOp o) { return lowerSelectTokens(o, ctx); })
+      .Default([](Operation *) { return std::nullopt; });
 }
