@@ -34,7 +34,6 @@ struct Kernel {
   Halide::Pipeline pipeline;
 };
 
-
 /// Lowers `function`; outputs are cast to their storage types and guarded by
 /// every shape check, so an ahead-of-time kernel returns an error code
 /// instead of computing on shapes that do not fit.
@@ -47,7 +46,6 @@ FailureOr<std::shared_ptr<Kernel>> buildKernel(func::FuncOp function) {
     kernel->inputs = ctx.inputs;
     llvm::DenseMap<Operation *, unsigned> opIndex;
     function.walk([&](Operation *op) { opIndex[op] = opIndex.size(); });
-    Expr allChecksHold = Expr(true);
     std::vector<std::pair<Expr, std::string>> guards;
     for (const ShapeCheck &check : ctx.checks) {
       kernel->checks.push_back(

@@ -64,7 +64,7 @@ Expr keyTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
   if (mask.getLengths())
     L = ctx.get(mask.getLengths())({b});
   Expr pFirst = L - T + tFirst, pLast = pFirst + kQueryTile - 1;
-  Expr visible = compressed ? Expr(true) : first < L;
+  Expr visible = compressed ? Halide::Internal::const_true() : first < L;
   int size = mask.getSize().value_or(0), stride = mask.getStride().value_or(0);
   switch (mask.getKind()) {
   case MaskKind::none:
@@ -106,7 +106,10 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
   Expr tq = Halide::min(to * kQueryTile + ti, T - 1);
   Expr key = r * kKeyTile + si;
-  Expr keyClamped = Halide::min(key, S - 1);
+  // Keys past the end are masked; their reads stay in bounds, also when
+  // there are no keys at all (S = 0: no tile runs, but bounds still hold).
+  Expr lastKey = Halide::max(S - 1, 0);
+  Expr keyClamped = Halide::min(key, lastKey);
 
   // Scores of one (query tile, key tile) block, summed over the pairs.
   Func block = ctx.newFunc(aggregate, "_flash_scores");
@@ -152,7 +155,7 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   tileOut(d, ti, r, to, h, b) = 0.0f;
   tileOut(d, ti, r, to, h, b) +=
       prob(rs, ti, r, to, h, b) * v({b, sharedHead(h, H, v.shape[1]),
-                                     Halide::min(r * kKeyTile + rs, S - 1), d});
+                                     Halide::min(r * kKeyTile + rs, lastKey), d});
 
   // The online softmax over key tiles, skipping tiles the masks hide.
   Func running = ctx.newFunc(aggregate, "_flash_running");

@@ -64,7 +64,7 @@ Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
                              compressed ? std::nullopt
                                         : std::optional<Expr>(S));
         Expr p = L - T + t;
-        Expr keep = compressed ? Expr(true) : s < L;
+        Expr keep = compressed ? Halide::Internal::const_true() : s < L;
         int size = mask.getSize().value_or(0);
         int stride = mask.getStride().value_or(0);
         switch (mask.getKind()) {
