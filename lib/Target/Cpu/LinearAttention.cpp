@@ -310,87 +310,115 @@ LogicalResult lowerScan(ScanOp op, LoweringContext &ctx) {
     return Halide::Internal::substitute(n.name(), index, vector);
   };
 
+  // Two walks over the body, as Halide defines a Func fully before it is
+  // called: the first builds the next state (and so the history), the
+  // second the reads, which call the history.
   Block &body = op.getBody().front();
-  states[body.getArgument(0)] = {Expr(1.0f), Expr(0.0f)};
-  exprs[body.getArgument(1)] = r.query(b, h, t, n);
-  exprs[body.getArgument(2)] = r.key(b, h, t, n);
-  exprs[body.getArgument(3)] = r.value(b, h, t, n);
-  if (r.gates)
-    exprs[body.getArgument(4)] = r.gates->at(b, h, t, n);
   AffineState next;
   Expr output;
-  for (Operation &inner : body) {
-    auto result =
-        llvm::TypeSwitch<Operation *, LogicalResult>(&inner)
-            .Case([&](StateDecayOp decay) {
-              AffineState s = states.lookup(decay.getState());
-              Expr factor =
-                  Halide::exp(toF32(over(exprs.lookup(decay.getGate()), key)));
-              states[decay.getResult()] = {s.a * factor, s.c * factor};
-              return success();
-            })
-            .Case([&](StateUpdateOp update) {
-              AffineState s = states.lookup(update.getState());
-              states[update.getResult()] = {
-                  s.a, s.c + over(exprs.lookup(update.getKey()), key) *
-                                 over(exprs.lookup(update.getValue()), val)};
-              return success();
-            })
-            .Case([&](StateReadOp read) {
-              AffineState s = states.lookup(read.getState());
-              float scale = read.getScale()
-                                ? float(read.getScale()->convertToDouble())
-                                : 1;
-              Func f = ctx.newFunc(&inner);
-              RDom i(0, r.Dk, "i");
-              auto at = [&](Expr e) {
-                return Halide::Internal::substitute(
-                    val.name(), n,
-                    Halide::Internal::substitute(key.name(), i, e));
-              };
-              f(n, t, h, b) = 0.0f;
-              f(n, t, h, b) += scale *
-                               at(over(exprs.lookup(read.getQuery()), key)) *
-                               (at(s.a) * hist(n, i, t, h, b) + at(s.c));
-              f.update().reorder(n, i, t);
-              reads.push_back(f);
-              exprs[read.getOutput()] = f(n, t, h, b);
-              return success();
-            })
-            .Case([&](YieldOp yield) {
-              next = states.lookup(yield.getValues()[0]);
-              output = exprs.lookup(yield.getValues()[1]);
-              return success();
-            })
-            .Default([&](Operation *other) -> LogicalResult {
-              std::vector<Expr> operands;
-              for (Value v : other->getOperands()) {
-                if (!isa<FloatType, IntegerType, IndexType>(v.getType()))
-                  return other->emitError("the CPU backend runs only state ops "
-                                          "and scalar ops in a scan body");
-                operands.push_back(exprs.lookup(v));
-              }
-              if (other->getNumResults() != 1)
-                return other->emitError(
-                    "the CPU backend does not support this op "
-                    "in a scan body");
-              FailureOr<Expr> value = lowerScalarOp(other, operands);
-              if (failed(value))
-                return failure();
-              exprs[other->getResult(0)] = *value;
-              return success();
-            });
-    if (failed(result))
-      return failure();
-  }
+  auto walk = [&](bool withReads) -> LogicalResult {
+    exprs.clear();
+    states.clear();
+    states[body.getArgument(0)] = {Expr(1.0f), Expr(0.0f)};
+    exprs[body.getArgument(1)] = r.query(b, h, t, n);
+    exprs[body.getArgument(2)] = r.key(b, h, t, n);
+    exprs[body.getArgument(3)] = r.value(b, h, t, n);
+    if (r.gates)
+      exprs[body.getArgument(4)] = r.gates->at(b, h, t, n);
+    // Without reads, read outputs are undefined: states must not use them.
+    auto vector = [&](Operation *user, Value v, Var index) -> FailureOr<Expr> {
+      Expr e = exprs.lookup(v);
+      if (!e.defined())
+        return user->emitError("the CPU backend runs scan bodies whose "
+                               "states do not depend on state reads");
+      return over(e, index);
+    };
+    for (Operation &inner : body) {
+      auto result =
+          llvm::TypeSwitch<Operation *, LogicalResult>(&inner)
+              .Case([&](StateDecayOp decay) -> LogicalResult {
+                AffineState s = states.lookup(decay.getState());
+                FailureOr<Expr> gate = vector(decay, decay.getGate(), key);
+                if (failed(gate))
+                  return failure();
+                Expr factor = Halide::exp(toF32(*gate));
+                states[decay.getResult()] = {s.a * factor, s.c * factor};
+                return success();
+              })
+              .Case([&](StateUpdateOp update) -> LogicalResult {
+                AffineState s = states.lookup(update.getState());
+                FailureOr<Expr> k = vector(update, update.getKey(), key);
+                FailureOr<Expr> v = vector(update, update.getValue(), val);
+                if (failed(k) || failed(v))
+                  return failure();
+                states[update.getResult()] = {s.a, s.c + *k * *v};
+                return success();
+              })
+              .Case([&](StateReadOp read) -> LogicalResult {
+                if (!withReads)
+                  return success();
+                AffineState s = states.lookup(read.getState());
+                FailureOr<Expr> q = vector(read, read.getQuery(), key);
+                if (failed(q))
+                  return failure();
+                float scale = read.getScale()
+                                  ? float(read.getScale()->convertToDouble())
+                                  : 1;
+                Func f = ctx.newFunc(&inner);
+                RDom i(0, r.Dk, "i");
+                auto at = [&](Expr e) {
+                  return Halide::Internal::substitute(
+                      val.name(), n,
+                      Halide::Internal::substitute(key.name(), i, e));
+                };
+                f(n, t, h, b) = 0.0f;
+                f(n, t, h, b) +=
+                    scale * at(*q) * (at(s.a) * hist(n, i, t, h, b) + at(s.c));
+                f.update().reorder(n, i, t);
+                reads.push_back(f);
+                exprs[read.getOutput()] = f(n, t, h, b);
+                return success();
+              })
+              .Case([&](YieldOp yield) {
+                next = states.lookup(yield.getValues()[0]);
+                output = exprs.lookup(yield.getValues()[1]);
+                return success();
+              })
+              .Default([&](Operation *other) -> LogicalResult {
+                std::vector<Expr> operands;
+                for (Value v : other->getOperands()) {
+                  if (!isa<FloatType, IntegerType, IndexType>(v.getType()))
+                    return other->emitError("the CPU backend runs only state "
+                                            "ops and scalar ops in a scan "
+                                            "body");
+                  operands.push_back(exprs.lookup(v));
+                }
+                if (other->getNumResults() != 1)
+                  return other->emitError("the CPU backend does not support "
+                                          "this op in a scan body");
+                FailureOr<Expr> value = lowerScalarOp(other, operands);
+                if (failed(value))
+                  return failure();
+                exprs[other->getResult(0)] = *value;
+                return success();
+              });
+      if (failed(result))
+        return failure();
+    }
+    return success();
+  };
 
-  hist(val, key, t, h, b) = r.initial(b, h, key, val);
+  if (failed(walk(/*withReads=*/false)))
+    return failure();
   RDom step(0, r.T, "step");
   auto atStep = [&](Expr e) {
     return Halide::Internal::substitute(t.name(), step, e);
   };
+  hist(val, key, t, h, b) = r.initial(b, h, key, val);
   hist(val, key, step + 1, h, b) =
       atStep(next.a) * hist(val, key, step, h, b) + atStep(next.c);
+  if (failed(walk(/*withReads=*/true)))
+    return failure();
 
   // Outputs and final state in one Func, so that the history is computed
   // once per (b, h): rows [0, T) are o_t, rows T + i the final state's row i.
@@ -495,7 +523,9 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
   if (perKey) {
     Func logs = tile("_b", {d, tt, c, h, b}, toF32(logAt(tt, d)));
     Func logsT = tile("_bt", {s, d, c, h, b}, toF32(logAt(s, d)));
-    product *= Halide::exp(logs(rd, tt, c, h, b) - logsT(s, rd, c, h, b));
+    // Masked entries (s > t) would grow: keep them finite for the mask.
+    product *= Halide::exp(
+        Halide::min(logs(rd, tt, c, h, b) - logsT(s, rd, c, h, b), 0.0f));
     perKeyTiles = {logs, logsT};
   }
   dots(s, tt, c, h, b) += product;
