@@ -50,6 +50,11 @@ void vectorizeInner(Halide::Stage stage, Var x, int extent) {
 void scheduleMatmul(Func out, Func acc, Var x, Var y,
                     llvm::ArrayRef<Halide::RVar> reductions, int cols,
                     int rows) {
+  // One point in every outer dimension: a constant-size tile (fused outer
+  // loops hide that from bounds inference).
+  for (Var v : acc.args())
+    if (v.name() != x.name() && v.name() != y.name())
+      acc.bound_extent(v, 1);
   int lanes = lanesFor(cols);
   int bestVectors = 1, bestRows = 1;
   // AVX2 has 16 vector registers: the accumulators, one row of the vector
@@ -568,17 +573,17 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
   // Schedule: chunks x heads x batch in parallel for U and O; the scan over
   // chunks in parallel over heads x batch.
   scheduleMatmul(outputs, acc, e, tt, {rs, rd}, Dv, C);
-  outputs.compute_root().fuse(c, h, ch).fuse(ch, b, chb).parallel(chb);
+  outputs.compute_root().parallel(c);
   for (Func f :
        {queries, scaledQueries, keysT, valuesO, entering, scores, mask})
-    f.compute_at(outputs, chb);
+    f.compute_at(outputs, c);
   for (Func f : perKeyTiles)
-    f.compute_at(outputs, chb);
+    f.compute_at(outputs, c);
   scheduleMatmul(scores, dots, s, tt, {rd}, C, C);
   scheduleMatmul(states, contribution, e, d, {rs}, Dv, Dk);
-  states.compute_root().fuse(c, h, ch).fuse(ch, b, chb).parallel(chb);
+  states.compute_root().parallel(c);
   for (Func f : {decayedKeysT, valuesU})
-    f.compute_at(states, chb);
+    f.compute_at(states, c);
   Var hb("hb");
   states.update().reorder(e, d, rc, h, b).fuse(h, b, hb).parallel(hb);
   vectorizeInner(states.update(), e, Dv);
