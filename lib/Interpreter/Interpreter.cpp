@@ -105,28 +105,10 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp function,
                                                 ArrayRef<Tensor> arguments) {
   if (function.isExternal())
     return function.emitError("has no body to run");
-  auto argTypes = function.getArgumentTypes();
-  if (arguments.size() != argTypes.size())
-    return function.emitError() << "takes " << argTypes.size()
-                                << " arguments, got " << arguments.size();
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(argTypes, arguments))) {
-    auto [type, tensor] = pair;
-    auto ranked = dyn_cast<RankedTensorType>(type);
-    if (!ranked)
-      return function.emitError() << "argument " << i << " has type " << type
-                                  << "; only ranked tensors can be run";
-    bool fits = ranked.getRank() == tensor.rank();
-    for (int64_t d = 0; fits && d < tensor.rank(); ++d)
-      fits = ranked.isDynamicDim(d) || ranked.getDimSize(d) == tensor.size(d);
-    if (!fits) {
-      auto diag = function.emitError()
-                  << "argument " << i << " of type " << type
-                  << " cannot take an input of shape [";
-      llvm::interleaveComma(tensor.shape, diag);
-      return diag << "]";
-    }
-    values[function.getArgument(i)] = tensor;
-  }
+  if (failed(checkArguments(function, arguments)))
+    return failure();
+  for (auto [arg, tensor] : llvm::zip(function.getArguments(), arguments))
+    values[arg] = tensor;
   FailureOr<SmallVector<Tensor>> results =
       runBlock(function.getBody().front(), {});
   if (failed(results))
@@ -1113,6 +1095,32 @@ FailureOr<double> Interpreter::evaluateScalar(Operation *op,
       .Case([&](math::SinOp) { return std::sin(x[0]); })
       .Case([&](math::CosOp) { return std::cos(x[0]); })
       .Default([&](Operation *) { return unsupported(); });
+}
+
+LogicalResult attn::checkArguments(func::FuncOp function,
+                                   ArrayRef<Tensor> arguments) {
+  auto argTypes = function.getArgumentTypes();
+  if (arguments.size() != argTypes.size())
+    return function.emitError() << "takes " << argTypes.size()
+                                << " arguments, got " << arguments.size();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(argTypes, arguments))) {
+    auto [type, tensor] = pair;
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked)
+      return function.emitError() << "argument " << i << " has type " << type
+                                  << "; only ranked tensors can be run";
+    bool fits = ranked.getRank() == tensor.rank();
+    for (int64_t d = 0; fits && d < tensor.rank(); ++d)
+      fits = ranked.isDynamicDim(d) || ranked.getDimSize(d) == tensor.size(d);
+    if (!fits) {
+      auto diag = function.emitError()
+                  << "argument " << i << " of type " << type
+                  << " cannot take an input of shape [";
+      llvm::interleaveComma(tensor.shape, diag);
+      return diag << "]";
+    }
+  }
+  return success();
 }
 
 FailureOr<std::vector<Tensor>> attn::interpret(func::FuncOp function,

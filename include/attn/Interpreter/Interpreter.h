@@ -20,6 +20,11 @@ namespace attn {
 /// ones are refused with an error instead of exhausting memory.
 constexpr int64_t kMaxInterpretedElements = int64_t(1) << 28;
 
+/// Checks that `arguments` fit `function`'s signature (count, ranks, static
+/// extents), with an error at the function otherwise. Every backend runs it.
+mlir::LogicalResult checkArguments(mlir::func::FuncOp function,
+                                   llvm::ArrayRef<Tensor> arguments);
+
 /// Runs `function` on `arguments` (one per function argument, in order).
 /// Errors (shapes that do not fit the program, sizes past the limit) are
 /// reported at the offending op through the context's diagnostics.

@@ -2,6 +2,7 @@
 
 #include "attn/Target/Cpu/CpuBackend.h"
 #include "Lowering.h"
+#include "attn/Interpreter/Interpreter.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -182,10 +183,8 @@ unsigned cpu::compiledPipelineCount() { return cache().compiled; }
 
 FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
                                         ArrayRef<Tensor> arguments) {
-  auto argTypes = function.getArgumentTypes();
-  if (arguments.size() != argTypes.size())
-    return function.emitError() << "takes " << argTypes.size()
-                                << " arguments, got " << arguments.size();
+  if (failed(checkArguments(function, arguments)))
+    return failure();
   FailureOr<std::shared_ptr<Kernel>> compiled = getCompiledKernel(function);
   if (failed(compiled))
     return failure();
@@ -194,21 +193,12 @@ FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
   std::map<std::string, Expr> extents;
   Halide::ParamMap params;
   std::vector<Halide::Buffer<>> inputBuffers;
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(argTypes, arguments))) {
-    auto [type, tensor] = pair;
-    auto ranked = cast<RankedTensorType>(type);
-    bool fits = ranked.getRank() == tensor.rank();
-    for (int64_t d = 0; fits && d < tensor.rank(); ++d)
-      fits =
-          (ranked.isDynamicDim(d) || ranked.getDimSize(d) == tensor.size(d)) &&
-          tensor.size(d) <= std::numeric_limits<int32_t>::max();
-    if (!fits) {
-      auto diag = function.emitError()
-                  << "argument " << i << " of type " << type
-                  << " cannot take an input of shape [";
-      llvm::interleaveComma(tensor.shape, diag);
-      return diag << "]";
-    }
+  for (auto [i, tensor] : llvm::enumerate(arguments)) {
+    if (llvm::any_of(tensor.shape, [](int64_t extent) {
+          return extent > std::numeric_limits<int32_t>::max();
+        }))
+      return function.emitError()
+             << "argument " << i << " has an extent past 2^31 - 1";
     Halide::ImageParam &param = kernel.inputs[i];
     inputBuffers.push_back(toBuffer(tensor, param.type()));
     params.set(param, inputBuffers.back());
