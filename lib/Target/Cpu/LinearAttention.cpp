@@ -46,7 +46,7 @@ void vectorizeInner(Halide::Stage stage, Var x, int extent) {
 /// acc is computed per register tile of out (a few vectors along x times a
 /// few unrolled rows y) with the reduction loop outside the tile, so LLVM
 /// keeps the tile in registers. `cols` and `rows` are out's static extents;
-/// tiles divide them exactly, so every tile has a constant size.
+/// every tile has a constant size (dividing `cols`, shifted inside `rows`).
 void scheduleMatmul(Func out, Func acc, Var x, Var y,
                     llvm::ArrayRef<Halide::RVar> reductions, int cols,
                     int rows) {
@@ -57,15 +57,23 @@ void scheduleMatmul(Func out, Func acc, Var x, Var y,
       acc.bound_extent(v, 1);
   int lanes = lanesFor(cols);
   int bestVectors = 1, bestRows = 1;
+  double bestUseful = 1;
   // AVX2 has 16 vector registers: the accumulators, one row of the vector
-  // operand and a broadcast.
+  // operand and a broadcast. Row counts need not divide `rows` (powers of
+  // two): the last tile shifts inwards and recomputes a few rows, which
+  // costs less than a smaller tile everywhere.
   for (int v : {4, 3, 2, 1})
-    for (int r : {6, 4, 3, 2, 1})
-      if ((cols / lanes) % v == 0 && rows % r == 0 && v * r + v + 1 <= 16 &&
-          v * r > bestVectors * bestRows) {
+    for (int r : {6, 4, 3, 2, 1}) {
+      if ((cols / lanes) % v != 0 || rows < r || v * r + v + 1 > 16)
+        continue;
+      int tiles = (rows + r - 1) / r;
+      double useful = double(v) * r * rows / (tiles * r);
+      if (useful > bestUseful) {
         bestVectors = v;
         bestRows = r;
+        bestUseful = useful;
       }
+    }
   int width = lanes * bestVectors;
   Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
   out.tile(x, y, xo, yo, xi, yi, width, bestRows)
@@ -504,15 +512,25 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
     f(args) = value;
     return f;
   };
+  // Scalar gates: one exp per position (C per chunk) instead of one per
+  // element of a C x Dk tile.
+  Expr queryFactor = scale * growth(tt, d), keyFactor = decay(s, C - 1, d);
+  std::vector<Func> factorTiles;
+  if (r.gates && !perKey) {
+    Func queryGrowth = tile("_qg", {tt, c, h, b}, queryFactor);
+    Func keyDecay = tile("_kd", {s, c, h, b}, keyFactor);
+    queryFactor = queryGrowth(tt, c, h, b);
+    keyFactor = keyDecay(s, c, h, b);
+    factorTiles = {queryGrowth, keyDecay};
+  }
   Func queries =
       tile("_q", {d, tt, c, h, b}, padded(tt, r.query(b, h, clamped(tt), d)));
-  Func scaledQueries = tile("_qs", {d, tt, c, h, b},
-                            queries(d, tt, c, h, b) * scale * growth(tt, d));
+  Func scaledQueries =
+      tile("_qs", {d, tt, c, h, b}, queries(d, tt, c, h, b) * queryFactor);
   Func keysT =
       tile("_kt", {s, d, c, h, b}, padded(s, r.key(b, h, clamped(s), d)));
-  Func decayedKeysT =
-      tile("_kst", {s, d, c, h, b},
-           padded(s, r.key(b, h, clamped(s), d)) * decay(s, C - 1, d));
+  Func decayedKeysT = tile("_kst", {s, d, c, h, b},
+                           padded(s, r.key(b, h, clamped(s), d)) * keyFactor);
   auto values = [&](StringRef name) {
     return tile(name, {e, s, c, h, b}, padded(s, r.value(b, h, clamped(s), e)));
   };
@@ -584,6 +602,12 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
   states.compute_root().parallel(c);
   for (Func f : {decayedKeysT, valuesU})
     f.compute_at(states, c);
+  if (!factorTiles.empty()) {
+    factorTiles[0].compute_at(outputs, c);
+    factorTiles[1].compute_at(states, c);
+    vectorizeInner(factorTiles[0], tt, C);
+    vectorizeInner(factorTiles[1], s, C);
+  }
   Var hb("hb");
   states.update().reorder(e, d, rc, h, b).fuse(h, b, hb).parallel(hb);
   vectorizeInner(states.update(), e, Dv);
