@@ -589,9 +589,16 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
   outputs(e, tt, c, h, b) = acc(e, tt, c, h, b);
 
   // Schedule: chunks x heads x batch in parallel for U and O; the scan over
-  // chunks in parallel over heads x batch.
+  // chunks in parallel over heads x batch. Where only the output reads the
+  // states, they are computed per head (U, scan, reads in turn) so that one
+  // head's states stay in cache instead of streaming all of them through
+  // memory three times.
+  bool statesEscape = !op.getFinalState().use_empty() ||
+                      (op.getChunkStates() && !op.getChunkStates().use_empty());
   scheduleMatmul(outputs, acc, e, tt, {rs, rd}, Dv, C);
   outputs.compute_root().parallel(c);
+  if (!statesEscape)
+    outputs.parallel(h).parallel(b);
   for (Func f :
        {queries, scaledQueries, keysT, valuesO, entering, scores, mask})
     f.compute_at(outputs, c);
@@ -599,7 +606,11 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
     f.compute_at(outputs, c);
   scheduleMatmul(scores, dots, s, tt, {rd}, C, C);
   scheduleMatmul(states, contribution, e, d, {rs}, Dv, Dk);
-  states.compute_root().parallel(c);
+  if (statesEscape)
+    states.compute_root();
+  else
+    states.compute_at(outputs, h);
+  states.parallel(c);
   for (Func f : {decayedKeysT, valuesU})
     f.compute_at(states, c);
   if (!factorTiles.empty()) {
