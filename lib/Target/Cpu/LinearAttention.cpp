@@ -46,7 +46,7 @@ void vectorizeInner(Halide::Stage stage, Var x, int extent) {
 /// acc is computed per register tile of out (a few vectors along x times a
 /// few unrolled rows y) with the reduction loop outside the tile, so LLVM
 /// keeps the tile in registers. `cols` and `rows` are out's static extents;
-/// tiles divide them exactly, so every tile has a constant size.
+/// every tile has a constant size (dividing `cols`, shifted inside `rows`).
 void scheduleMatmul(Func out, Func acc, Var x, Var y,
                     llvm::ArrayRef<Halide::RVar> reductions, int cols,
                     int rows) {
@@ -57,15 +57,23 @@ void scheduleMatmul(Func out, Func acc, Var x, Var y,
       acc.bound_extent(v, 1);
   int lanes = lanesFor(cols);
   int bestVectors = 1, bestRows = 1;
+  double bestUseful = 1;
   // AVX2 has 16 vector registers: the accumulators, one row of the vector
-  // operand and a broadcast.
+  // operand and a broadcast. Row counts need not divide `rows` (powers of
+  // two): the last tile shifts inwards and recomputes a few rows, which
+  // costs less than a smaller tile everywhere.
   for (int v : {4, 3, 2, 1})
-    for (int r : {6, 4, 3, 2, 1})
-      if ((cols / lanes) % v == 0 && rows % r == 0 && v * r + v + 1 <= 16 &&
-          v * r > bestVectors * bestRows) {
+    for (int r : {6, 4, 3, 2, 1}) {
+      if ((cols / lanes) % v != 0 || rows < r || v * r + v + 1 > 16)
+        continue;
+      int tiles = (rows + r - 1) / r;
+      double useful = double(v) * r * rows / (tiles * r);
+      if (useful > bestUseful) {
         bestVectors = v;
         bestRows = r;
+        bestUseful = useful;
       }
+    }
   int width = lanes * bestVectors;
   Var xo("xo"), yo("yo"), xi("xi"), yi("yi");
   out.tile(x, y, xo, yo, xi, yi, width, bestRows)
@@ -504,15 +512,25 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
     f(args) = value;
     return f;
   };
+  // Scalar gates: one exp per position (C per chunk) instead of one per
+  // element of a C x Dk tile.
+  Expr queryFactor = scale * growth(tt, d), keyFactor = decay(s, C - 1, d);
+  std::vector<Func> factorTiles;
+  if (r.gates && !perKey) {
+    Func queryGrowth = tile("_qg", {tt, c, h, b}, queryFactor);
+    Func keyDecay = tile("_kd", {s, c, h, b}, keyFactor);
+    queryFactor = queryGrowth(tt, c, h, b);
+    keyFactor = keyDecay(s, c, h, b);
+    factorTiles = {queryGrowth, keyDecay};
+  }
   Func queries =
       tile("_q", {d, tt, c, h, b}, padded(tt, r.query(b, h, clamped(tt), d)));
-  Func scaledQueries = tile("_qs", {d, tt, c, h, b},
-                            queries(d, tt, c, h, b) * scale * growth(tt, d));
+  Func scaledQueries =
+      tile("_qs", {d, tt, c, h, b}, queries(d, tt, c, h, b) * queryFactor);
   Func keysT =
       tile("_kt", {s, d, c, h, b}, padded(s, r.key(b, h, clamped(s), d)));
-  Func decayedKeysT =
-      tile("_kst", {s, d, c, h, b},
-           padded(s, r.key(b, h, clamped(s), d)) * decay(s, C - 1, d));
+  Func decayedKeysT = tile("_kst", {s, d, c, h, b},
+                           padded(s, r.key(b, h, clamped(s), d)) * keyFactor);
   auto values = [&](StringRef name) {
     return tile(name, {e, s, c, h, b}, padded(s, r.value(b, h, clamped(s), e)));
   };
@@ -571,9 +589,16 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
   outputs(e, tt, c, h, b) = acc(e, tt, c, h, b);
 
   // Schedule: chunks x heads x batch in parallel for U and O; the scan over
-  // chunks in parallel over heads x batch.
+  // chunks in parallel over heads x batch. Where only the output reads the
+  // states, they are computed per head (U, scan, reads in turn) so that one
+  // head's states stay in cache instead of streaming all of them through
+  // memory three times.
+  bool statesEscape = !op.getFinalState().use_empty() ||
+                      (op.getChunkStates() && !op.getChunkStates().use_empty());
   scheduleMatmul(outputs, acc, e, tt, {rs, rd}, Dv, C);
   outputs.compute_root().parallel(c);
+  if (!statesEscape)
+    outputs.parallel(h).parallel(b);
   for (Func f :
        {queries, scaledQueries, keysT, valuesO, entering, scores, mask})
     f.compute_at(outputs, c);
@@ -581,9 +606,19 @@ LogicalResult lowerChunkedScan(ChunkedScanOp op, LoweringContext &ctx) {
     f.compute_at(outputs, c);
   scheduleMatmul(scores, dots, s, tt, {rd}, C, C);
   scheduleMatmul(states, contribution, e, d, {rs}, Dv, Dk);
-  states.compute_root().parallel(c);
+  if (statesEscape)
+    states.compute_root();
+  else
+    states.compute_at(outputs, h);
+  states.parallel(c);
   for (Func f : {decayedKeysT, valuesU})
     f.compute_at(states, c);
+  if (!factorTiles.empty()) {
+    factorTiles[0].compute_at(outputs, c);
+    factorTiles[1].compute_at(states, c);
+    vectorizeInner(factorTiles[0], tt, C);
+    vectorizeInner(factorTiles[1], s, C);
+  }
   Var hb("hb");
   states.update().reorder(e, d, rc, h, b).fuse(h, b, hb).parallel(hb);
   vectorizeInner(states.update(), e, Dv);
