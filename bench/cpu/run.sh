@@ -60,7 +60,7 @@ table=$("$out/bench_cpu" "$@")
 {
   echo "# CPU benchmark"
   echo
-  echo "- command: \`bench/cpu/run.sh $*\`"
+  echo "- command: \`bench/cpu/run.sh${*:+ $*}\`"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- commit: $commit"
   echo "- CPU: $model, $cores cores (load average before the run:" \
