@@ -60,6 +60,12 @@ static LogicalResult emitCpu(StringRef inputFilename, StringRef directory,
       openInputFile(inputFilename, &errorMessage);
   if (!input)
     return llvm::errs() << "attention-opt: " << errorMessage << "\n", failure();
+  // The program goes through text: print its locations so that errors
+  // still point into the input file.
+  auto &options = cl::getRegisteredOptions();
+  if (auto *debugInfo =
+          static_cast<cl::opt<bool> *>(options.lookup("mlir-print-debuginfo")))
+    debugInfo->setValue(true);
   std::string transformed;
   llvm::raw_string_ostream os(transformed);
   if (failed(MlirOptMain(os, std::move(input), registry,
@@ -67,6 +73,7 @@ static LogicalResult emitCpu(StringRef inputFilename, StringRef directory,
     return failure();
 
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false); // the location says where
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   // Locations survive the round trip only as printed; keep the input's name.
