@@ -104,7 +104,7 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   const int lanes = Halide::get_host_target().natural_vector_size<float>();
 
   Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
-  Expr tq = Halide::min(to * kQueryTile + ti, T - 1);
+  Expr tq = Halide::min(to * kQueryTile + ti, Halide::max(T - 1, 0));
   Expr key = r * kKeyTile + si;
   // Keys past the end are masked; their reads stay in bounds, also when
   // there are no keys at all (S = 0: no tile runs, but bounds still hold).
