@@ -44,6 +44,15 @@ def log(*a):
     print(*a, flush=True)
 
 
+def record_failure(section, name, shape, ex):
+    """A peer that fails gives a row saying why, not a missing row."""
+    text = str(ex).strip()
+    msg = text.splitlines()[0][:160] if text else repr(ex)
+    ROWS.append((section, name, shape, None, None, None, None, None, None,
+                 f"FAILED: {type(ex).__name__}: {msg}"))
+    log(f"  {name}: FAILED {type(ex).__name__}: {msg}")
+
+
 def bench(fn, warm=5, iters=30):
     """Median/min/max ms over `iters` calls, each bracketed by CUDA events, queued back to back."""
     for _ in range(warm):
@@ -178,10 +187,7 @@ def softmax_section(iters):
                              fl_ms, f"{fl_note}; min {lo:.3f} max {hi:.3f}"))
                 log(f"  {name}: {med:.3f} ms {flops / med / 1e9:.1f} TFLOP/s err {em:.3e}/{er:.3e}")
             except Exception as ex:
-                msg = str(ex).strip().splitlines()[0][:160] if str(ex).strip() else repr(ex)
-                ROWS.append(("softmax", name, shape, None, None, None, None, None, None,
-                             f"FAILED: {type(ex).__name__}: {msg}"))
-                log(f"  {name}: FAILED {type(ex).__name__}: {msg}")
+                record_failure("softmax", name, shape, ex)
         if flex is not None:
             name = "FlexAttention (compiled, causal block mask)"
             try:
@@ -200,10 +206,7 @@ def softmax_section(iters):
                              fl_ms, f"{fl_note}; min {lo:.3f} max {hi:.3f}; first call {ct:.1f}s"))
                 log(f"  {name}: {med:.3f} ms {flops / med / 1e9:.1f} TFLOP/s err {em:.3e}/{er:.3e}")
             except Exception as ex:
-                msg = str(ex).strip().splitlines()[0][:160] if str(ex).strip() else repr(ex)
-                ROWS.append(("softmax", name, shape, None, None, None, None, None, None,
-                             f"FAILED: {type(ex).__name__}: {msg}"))
-                log(f"  {name}: FAILED {type(ex).__name__}: {msg}")
+                record_failure("softmax", name, shape, ex)
         del q, k, v, ref
         torch.cuda.empty_cache()
 
@@ -292,9 +295,7 @@ def linear_section(iters):
                              fl_ms, f"{fl_note}; min {lo:.3f} max {hi:.3f}; err on b0 first {Tp} tok"))
                 log(f"  {name}: {med:.3f} ms err {em:.3e}/{er:.3e}")
             except Exception as ex:
-                ROWS.append(("linear", name, shape, None, None, None, None, None, None,
-                             f"FAILED: {type(ex).__name__}: {str(ex)[:160]}"))
-                log(f"  {name}: FAILED {ex!r}")
+                record_failure("linear", name, shape, ex)
             finally:
                 torch.backends.cuda.matmul.allow_tf32 = False
                 torch.cuda.empty_cache()
@@ -312,8 +313,7 @@ def linear_section(iters):
                 ROWS.append(("linear", "fla chunk_simple_gla (scalar decay)", shape, med, flops / med / 1e9,
                              nbytes / med / 1e6, em, er, fl_ms, f"{fl_note}; min {lo:.3f} max {hi:.3f}"))
             except Exception as ex:
-                ROWS.append(("linear", "fla chunk_simple_gla (scalar decay)", shape, None, None, None, None,
-                             None, None, f"FAILED: {type(ex).__name__}: {str(ex)[:160]}"))
+                record_failure("linear", "fla chunk_simple_gla (scalar decay)", shape, ex)
             try:
                 from fla.ops.gla import chunk_gla
                 gk = (F.logsigmoid(torch.randn(B, T, H, D, device=DEV) + 3.0) / 16).float()
@@ -323,8 +323,7 @@ def linear_section(iters):
                 ROWS.append(("linear", "fla chunk_gla (per-key decay, GLA)", shape, med, None,
                              nb_gla / med / 1e6, None, None, None, f"not checked; min {lo:.3f} max {hi:.3f}"))
             except Exception as ex:
-                ROWS.append(("linear", "fla chunk_gla (per-key decay, GLA)", shape, None, None, None, None,
-                             None, None, f"FAILED: {type(ex).__name__}: {str(ex)[:160]}"))
+                record_failure("linear", "fla chunk_gla (per-key decay, GLA)", shape, ex)
             del qt, kt, vt, gt
         else:
             ROWS.append(("linear", "fla chunk_simple_gla / chunk_gla", shape, None, None, None, None, None,

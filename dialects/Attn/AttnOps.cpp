@@ -19,21 +19,21 @@
 using namespace mlir;
 using namespace attn;
 
+int64_t attn::dimSize(Value value, unsigned i) {
+  return dimSize(value.getType(), i);
+}
+int64_t attn::dimSize(Type type, unsigned i) {
+  return cast<ShapedType>(type).getDimSize(i);
+}
+int64_t attn::mergeDimSizes(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) ? b : a;
+}
+
 namespace {
 // Names of the axes of the [B, H, T, D] convention, for diagnostics.
 constexpr const char *kAxis[] = {"batch", "head", "sequence", "feature"};
 
-int64_t dim(Value v, unsigned i) {
-  return cast<ShapedType>(v.getType()).getDimSize(i);
-}
-int64_t dim(Type t, unsigned i) { return cast<ShapedType>(t).getDimSize(i); }
-
 bool known(int64_t d) { return !ShapedType::isDynamic(d); }
-
-/// The static one of two sizes that must agree, else dynamic. Checking a
-/// third tensor against the merge keeps a dynamic size in the middle from
-/// hiding two static sizes that differ.
-int64_t merge(int64_t a, int64_t b) { return known(a) ? a : b; }
 
 /// Fails when two sizes are static and differ.
 LogicalResult sameSize(Operation *op, int64_t a, int64_t b, const Twine &what) {
@@ -81,7 +81,8 @@ constexpr const char *kChunkStateAxis[] = {"batch", "head", "chunk", "key dim",
 LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
   if (!lengths)
     return success();
-  return sameSize(op, dim(lengths, 0), dim(tensor, 0), "lengths vs batch");
+  return sameSize(op, dimSize(lengths, 0), dimSize(tensor, 0),
+                  "lengths vs batch");
 }
 } // namespace
 
@@ -95,7 +96,7 @@ double ScoreOp::getEffectiveScale() {
   // The verifier ensures each pair has a static head dim on one side.
   int64_t depth = 0;
   for (auto [q, k] : llvm::zip(getQueries(), getKeys()))
-    depth += merge(dim(q, 3), dim(k, 3));
+    depth += mergeDimSizes(dimSize(q, 3), dimSize(k, 3));
   return 1.0 / std::sqrt(static_cast<double>(depth));
 }
 
@@ -106,26 +107,27 @@ LogicalResult ScoreOp::verify() {
   // [B, Hq, T, S] as known so far: from the result, then from each pair, so
   // that a dynamic result does not hide two pairs that disagree.
   Type result = getScores().getType();
-  int64_t batch = dim(result, 0), heads = dim(result, 1),
-          length = dim(result, 2), keyLength = dim(result, 3);
+  int64_t batch = dimSize(result, 0), heads = dimSize(result, 1),
+          length = dimSize(result, 2), keyLength = dimSize(result, 3);
   int64_t depth = 0;
   for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
     auto [q, k] = pair;
     std::string part = "pair " + std::to_string(i);
     if (failed(shapeIs(op, q.getType(), {batch, heads, length},
                        part + " query")) ||
-        failed(sameSize(op, dim(k, 0), merge(batch, dim(q, 0)),
+        failed(sameSize(op, dimSize(k, 0), mergeDimSizes(batch, dimSize(q, 0)),
                         part + " key batch")) ||
-        failed(sameSize(op, dim(k, 2), keyLength, part + " key length")) ||
-        failed(sameSize(op, dim(k, 3), dim(q, 3), part + " head dim")) ||
-        failed(divisibleHeads(op, merge(heads, dim(q, 1)), dim(k, 1),
-                              part + " query", part + " key")))
+        failed(sameSize(op, dimSize(k, 2), keyLength, part + " key length")) ||
+        failed(
+            sameSize(op, dimSize(k, 3), dimSize(q, 3), part + " head dim")) ||
+        failed(divisibleHeads(op, mergeDimSizes(heads, dimSize(q, 1)),
+                              dimSize(k, 1), part + " query", part + " key")))
       return failure();
-    batch = merge(merge(batch, dim(q, 0)), dim(k, 0));
-    heads = merge(heads, dim(q, 1));
-    length = merge(length, dim(q, 2));
-    keyLength = merge(keyLength, dim(k, 2));
-    int64_t d = merge(dim(q, 3), dim(k, 3));
+    batch = mergeDimSizes(mergeDimSizes(batch, dimSize(q, 0)), dimSize(k, 0));
+    heads = mergeDimSizes(heads, dimSize(q, 1));
+    length = mergeDimSizes(length, dimSize(q, 2));
+    keyLength = mergeDimSizes(keyLength, dimSize(k, 2));
+    int64_t d = mergeDimSizes(dimSize(q, 3), dimSize(k, 3));
     if (!getScale() && !known(d))
       return emitOpError("needs a static head dim or an explicit scale");
     depth += known(d) ? d : 0;
@@ -141,9 +143,10 @@ LogicalResult ScoreOp::verify() {
     if (getQueries().size() != 1)
       return emitOpError("per-key decay needs a single query-key pair");
     Value q = getQueries()[0], k = getKeys()[0];
-    if (failed(shapeIs(op, gate.getType(),
-                       {batch, heads, length, merge(dim(q, 3), dim(k, 3))},
-                       "decay gate vs query")) ||
+    if (failed(shapeIs(
+            op, gate.getType(),
+            {batch, heads, length, mergeDimSizes(dimSize(q, 3), dimSize(k, 3))},
+            "decay gate vs query")) ||
         failed(sameSize(op, length, keyLength,
                         "decayed scores are causal: query vs key length")))
       return failure();
@@ -256,10 +259,13 @@ LogicalResult MaskOp::verify() {
 
 LogicalResult BlockMaskOp::verify() {
   Value s = getScores(), idx = getIndices();
-  if (failed(sameSize(*this, dim(idx, 0), dim(s, 0), "indices batch")) ||
-      failed(sameSize(*this, dim(idx, 2), dim(s, 2), "indices query length")))
+  if (failed(
+          sameSize(*this, dimSize(idx, 0), dimSize(s, 0), "indices batch")) ||
+      failed(sameSize(*this, dimSize(idx, 2), dimSize(s, 2),
+                      "indices query length")))
     return failure();
-  return divisibleHeads(*this, dim(s, 1), dim(idx, 1), "score", "indices");
+  return divisibleHeads(*this, dimSize(s, 1), dimSize(idx, 1), "score",
+                        "indices");
 }
 
 LogicalResult ScoreModOp::verifyRegions() {
@@ -300,24 +306,28 @@ LogicalResult DecayOp::verify() {
   auto gates = cast<RankedTensorType>(getGates().getType());
   LogicalResult shapeOk =
       gates.getRank() == 1
-          ? shapeIs(*this, gates, {dim(s, 1)}, "gates vs scores", kHeadAxis)
-          : shapeIs(*this, gates, {dim(s, 0), dim(s, 1), dim(s, 2)},
+          ? shapeIs(*this, gates, {dimSize(s, 1)}, "gates vs scores", kHeadAxis)
+          : shapeIs(*this, gates, {dimSize(s, 0), dimSize(s, 1), dimSize(s, 2)},
                     "gates vs scores");
   if (failed(shapeOk))
     return failure();
-  return sameSize(*this, dim(s, 2), dim(s, 3),
+  return sameSize(*this, dimSize(s, 2), dimSize(s, 3),
                   "decayed scores are causal: query vs key length");
 }
 
 LogicalResult AggregateOp::verify() {
   Value w = getWeights(), v = getValues(), o = getOutput();
-  if (failed(shapeIs(*this, o.getType(),
-                     {dim(w, 0), dim(w, 1), dim(w, 2), dim(v, 3)}, "output")) ||
-      failed(sameSize(*this, dim(v, 0), merge(dim(w, 0), dim(o, 0)),
+  if (failed(
+          shapeIs(*this, o.getType(),
+                  {dimSize(w, 0), dimSize(w, 1), dimSize(w, 2), dimSize(v, 3)},
+                  "output")) ||
+      failed(sameSize(*this, dimSize(v, 0),
+                      mergeDimSizes(dimSize(w, 0), dimSize(o, 0)),
                       "values batch")) ||
-      failed(sameSize(*this, dim(v, 2), dim(w, 3), "values length vs keys")) ||
-      failed(divisibleHeads(*this, merge(dim(w, 1), dim(o, 1)), dim(v, 1),
-                            "weights", "values")))
+      failed(sameSize(*this, dimSize(v, 2), dimSize(w, 3),
+                      "values length vs keys")) ||
+      failed(divisibleHeads(*this, mergeDimSizes(dimSize(w, 1), dimSize(o, 1)),
+                            dimSize(v, 1), "weights", "values")))
     return failure();
   return success();
 }
@@ -336,27 +346,28 @@ struct RecurrentShape {
 FailureOr<RecurrentShape> verifyRecurrent(Operation *op, Value q, Value k,
                                           Value v, Value gates, Value init,
                                           Value output, Value finalState) {
-  int64_t dk = dim(q, 3), dv = dim(v, 3);
+  int64_t dk = dimSize(q, 3), dv = dimSize(v, 3);
   if (!known(dk) || !known(dv) || dk == 0 || dv == 0)
     return op->emitOpError("needs static, non-zero key and value head dims: "
                            "the state is Dk x Dv");
-  int64_t batch = merge(dim(q, 0), dim(k, 0));
-  int64_t length = merge(dim(q, 2), dim(k, 2));
-  if (failed(sameSize(op, dim(k, 0), dim(q, 0), "key batch")) ||
-      failed(sameSize(op, dim(v, 0), batch, "value batch")) ||
-      failed(sameSize(op, dim(k, 2), dim(q, 2), "key length")) ||
-      failed(sameSize(op, dim(v, 2), length, "value length")) ||
-      failed(sameSize(op, dim(k, 3), dk, "key head dim")) ||
-      failed(sameSize(op, dim(v, 1), dim(k, 1), "value heads")))
+  int64_t batch = mergeDimSizes(dimSize(q, 0), dimSize(k, 0));
+  int64_t length = mergeDimSizes(dimSize(q, 2), dimSize(k, 2));
+  if (failed(sameSize(op, dimSize(k, 0), dimSize(q, 0), "key batch")) ||
+      failed(sameSize(op, dimSize(v, 0), batch, "value batch")) ||
+      failed(sameSize(op, dimSize(k, 2), dimSize(q, 2), "key length")) ||
+      failed(sameSize(op, dimSize(v, 2), length, "value length")) ||
+      failed(sameSize(op, dimSize(k, 3), dk, "key head dim")) ||
+      failed(sameSize(op, dimSize(v, 1), dimSize(k, 1), "value heads")))
     return failure();
-  if (failed(shapeIs(op, output.getType(), {batch, dim(q, 1), length, dv},
+  if (failed(shapeIs(op, output.getType(), {batch, dimSize(q, 1), length, dv},
                      "output")))
     return failure();
-  batch = merge(batch, dim(output, 0));
-  int64_t heads = merge(dim(q, 1), dim(output, 1));
-  length = merge(length, dim(output, 2));
-  if (failed(divisibleHeads(op, heads, merge(dim(k, 1), dim(v, 1)), "query",
-                            "key")))
+  batch = mergeDimSizes(batch, dimSize(output, 0));
+  int64_t heads = mergeDimSizes(dimSize(q, 1), dimSize(output, 1));
+  length = mergeDimSizes(length, dimSize(output, 2));
+  if (failed(divisibleHeads(op, heads,
+                            mergeDimSizes(dimSize(k, 1), dimSize(v, 1)),
+                            "query", "key")))
     return failure();
   SmallVector<int64_t> stateShape = {batch, heads, dk, dv};
   if (failed(shapeIs(op, finalState.getType(), stateShape, "final state",
@@ -453,22 +464,22 @@ LogicalResult StateDecayOp::verify() {
 
 LogicalResult StateUpdateOp::verify() {
   auto state = cast<StateType>(getState().getType());
-  if (failed(sameSize(*this, dim(getKey(), 0), state.getKeyDim(),
+  if (failed(sameSize(*this, dimSize(getKey(), 0), state.getKeyDim(),
                       "key vs state key dim")))
     return failure();
-  return sameSize(*this, dim(getValue(), 0), state.getValueDim(),
+  return sameSize(*this, dimSize(getValue(), 0), state.getValueDim(),
                   "value vs state value dim");
 }
 
 LogicalResult StateReadOp::verify() {
   auto state = cast<StateType>(getState().getType());
-  if (failed(sameSize(*this, dim(getQuery(), 0), state.getKeyDim(),
+  if (failed(sameSize(*this, dimSize(getQuery(), 0), state.getKeyDim(),
                       "query vs state key dim")))
     return failure();
   if (auto scale = getScale())
     if (!scale->isFinite())
       return emitOpError("scale must be finite");
-  return sameSize(*this, dim(getOutput(), 0), state.getValueDim(),
+  return sameSize(*this, dimSize(getOutput(), 0), state.getValueDim(),
                   "output vs state value dim");
 }
 
@@ -487,11 +498,12 @@ LogicalResult CompressOp::verify() {
   if (stride > block)
     return emitOpError() << "stride " << stride << " exceeds block " << block
                          << ": tokens between blocks would be dropped";
-  int64_t d = dim(x, 3);
-  int64_t blocks = known(dim(x, 2)) ? getNumBlocks(dim(x, 2), block, stride)
-                                    : ShapedType::kDynamic;
+  int64_t d = dimSize(x, 3);
+  int64_t blocks = known(dimSize(x, 2))
+                       ? getNumBlocks(dimSize(x, 2), block, stride)
+                       : ShapedType::kDynamic;
   if (failed(shapeIs(*this, getResult().getType(),
-                     {dim(x, 0), dim(x, 1), blocks, d}, "result")))
+                     {dimSize(x, 0), dimSize(x, 1), blocks, d}, "result")))
     return failure();
   auto weights = getWeights();
   if (getPooling() == PoolingKind::mean) {
@@ -503,7 +515,7 @@ LogicalResult CompressOp::verify() {
     return emitOpError("mlp pooling needs three weights: the position "
                        "encoding [block, D], W1 [block*D, hidden] and W2 "
                        "[hidden, D]");
-  int64_t hidden = dim(weights[1], 1);
+  int64_t hidden = dimSize(weights[1], 1);
   int64_t flat = ShapedType::kDynamic;
   if (known(d) && llvm::MulOverflow(block, d, flat))
     return emitOpError("block * head dim overflows");
@@ -528,16 +540,20 @@ LogicalResult SelectBlocksOp::verify() {
                          << getLocal() << " local blocks, more than top "
                          << getTop();
   // The groups cannot be inferred from the probabilities' heads.
-  if (!known(dim(idx, 1)))
+  if (!known(dimSize(idx, 1)))
     return emitOpError("result needs a static number of head groups");
   // A dynamic size is free, as everywhere: the interpreter checks it.
-  if (known(dim(idx, 3)) && dim(idx, 3) != static_cast<int64_t>(getTop()))
+  if (known(dimSize(idx, 3)) &&
+      dimSize(idx, 3) != static_cast<int64_t>(getTop()))
     return emitOpError() << "result must hold top = " << getTop()
                          << " indices per query";
-  if (failed(sameSize(*this, dim(idx, 0), dim(p, 0), "indices batch")) ||
-      failed(sameSize(*this, dim(idx, 2), dim(p, 2), "indices query length")))
+  if (failed(
+          sameSize(*this, dimSize(idx, 0), dimSize(p, 0), "indices batch")) ||
+      failed(sameSize(*this, dimSize(idx, 2), dimSize(p, 2),
+                      "indices query length")))
     return failure();
-  return divisibleHeads(*this, dim(p, 1), dim(idx, 1), "probs", "indices");
+  return divisibleHeads(*this, dimSize(p, 1), dimSize(idx, 1), "probs",
+                        "indices");
 }
 
 LogicalResult GateCombineOp::verify() {
@@ -549,10 +565,10 @@ LogicalResult GateCombineOp::verify() {
       return emitOpError() << "branch type " << b.getType()
                            << " differs from the output type";
   Value o = getOutput();
-  return shapeIs(
-      *this, getGates().getType(),
-      {dim(o, 0), dim(o, 1), dim(o, 2), static_cast<int64_t>(branches.size())},
-      "gates (one per branch)");
+  return shapeIs(*this, getGates().getType(),
+                 {dimSize(o, 0), dimSize(o, 1), dimSize(o, 2),
+                  static_cast<int64_t>(branches.size())},
+                 "gates (one per branch)");
 }
 
 //===----------------------------------------------------------------------===//
@@ -561,18 +577,19 @@ LogicalResult GateCombineOp::verify() {
 
 LogicalResult ProjectOp::verify() {
   Value x = getInput(), w = getWeight();
-  int64_t din = dim(w, getTransposed() ? 2 : 1);
-  int64_t dout = dim(w, getTransposed() ? 1 : 2);
-  if (failed(sameSize(*this, din, dim(x, 3), "weight input dim")) ||
-      failed(divisibleHeads(*this, merge(dim(w, 0), dim(getResult(), 1)),
-                            dim(x, 1), "weight", "input")))
+  int64_t din = dimSize(w, getTransposed() ? 2 : 1);
+  int64_t dout = dimSize(w, getTransposed() ? 1 : 2);
+  if (failed(sameSize(*this, din, dimSize(x, 3), "weight input dim")) ||
+      failed(divisibleHeads(
+          *this, mergeDimSizes(dimSize(w, 0), dimSize(getResult(), 1)),
+          dimSize(x, 1), "weight", "input")))
     return failure();
   return shapeIs(*this, getResult().getType(),
-                 {dim(x, 0), dim(w, 0), dim(x, 2), dout}, "result");
+                 {dimSize(x, 0), dimSize(w, 0), dimSize(x, 2), dout}, "result");
 }
 
 LogicalResult RopeOp::verify() {
-  int64_t d = dim(getInput(), 3);
+  int64_t d = dimSize(getInput(), 3);
   if (!known(d) || d % 2 != 0)
     return emitOpError("needs a static, even head dim to rotate in pairs");
   // Also rejects NaN, which compares false with everything.
@@ -585,28 +602,30 @@ LogicalResult RopeOp::verify() {
 LogicalResult IndexScoreOp::verify() {
   Value q = getQuery(), k = getKey(), w = getWeights();
   // The one key head is part of the op's form, so it must be static.
-  if (dim(k, 1) != 1)
+  if (dimSize(k, 1) != 1)
     return emitOpError("indexer keys must have one head");
-  int64_t batch = merge(merge(dim(q, 0), dim(k, 0)), dim(w, 0));
-  int64_t length = merge(dim(q, 2), dim(w, 2));
-  if (failed(sameSize(*this, dim(k, 0), dim(q, 0), "key batch")) ||
-      failed(sameSize(*this, dim(k, 3), dim(q, 3), "indexer head dim")) ||
-      failed(shapeIs(*this, w.getType(), {batch, dim(q, 1), dim(q, 2)},
+  int64_t batch =
+      mergeDimSizes(mergeDimSizes(dimSize(q, 0), dimSize(k, 0)), dimSize(w, 0));
+  int64_t length = mergeDimSizes(dimSize(q, 2), dimSize(w, 2));
+  if (failed(sameSize(*this, dimSize(k, 0), dimSize(q, 0), "key batch")) ||
+      failed(
+          sameSize(*this, dimSize(k, 3), dimSize(q, 3), "indexer head dim")) ||
+      failed(shapeIs(*this, w.getType(), {batch, dimSize(q, 1), dimSize(q, 2)},
                      "weights vs query")))
     return failure();
-  return shapeIs(*this, getScores().getType(), {batch, 1, length, dim(k, 2)},
-                 "scores");
+  return shapeIs(*this, getScores().getType(),
+                 {batch, 1, length, dimSize(k, 2)}, "scores");
 }
 
 LogicalResult SelectTokensOp::verify() {
   Value s = getScores();
   // A dynamic size is free, as everywhere: the interpreter checks it.
-  int64_t n = dim(getIndices(), 3);
+  int64_t n = dimSize(getIndices(), 3);
   if (known(n) && n != static_cast<int64_t>(getTop()))
     return emitOpError() << "result must hold top = " << getTop()
                          << " indices per query";
   return shapeIs(*this, getIndices().getType(),
-                 {dim(s, 0), dim(s, 1), dim(s, 2)}, "indices");
+                 {dimSize(s, 0), dimSize(s, 1), dimSize(s, 2)}, "indices");
 }
 
 #define GET_OP_CLASSES

@@ -23,4 +23,15 @@
 #define GET_OP_CLASSES
 #include "Attn/AttnOps.h.inc"
 
+namespace attn {
+/// Extent `i` of a shaped value or type; ShapedType::kDynamic when unknown.
+int64_t dimSize(mlir::Value value, unsigned i);
+int64_t dimSize(mlir::Type type, unsigned i);
+
+/// The static one of two extents that must agree, else dynamic. Checking a
+/// third extent against the merge keeps a dynamic one in the middle from
+/// hiding two static extents that differ.
+int64_t mergeDimSizes(int64_t a, int64_t b);
+} // namespace attn
+
 #endif // ATTN_ATTNOPS_H

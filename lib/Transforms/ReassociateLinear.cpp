@@ -24,13 +24,6 @@ using namespace mlir;
 using namespace attn;
 
 namespace {
-int64_t dim(Value v, unsigned i) {
-  return cast<ShapedType>(v.getType()).getDimSize(i);
-}
-
-/// The static one of two sizes that must agree, else dynamic.
-int64_t merge(int64_t a, int64_t b) { return ShapedType::isDynamic(a) ? b : a; }
-
 bool bothStaticAndDiffer(int64_t a, int64_t b) {
   return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
 }
@@ -115,20 +108,21 @@ FailureOr<LinearForm> matchLinearForm(AggregateOp op, std::string &why) {
   }
 
   Value q = score.getQueries()[0], k = score.getKeys()[0], v = op.getValues();
-  if (ShapedType::isDynamic(dim(q, 3)) || ShapedType::isDynamic(dim(v, 3))) {
+  if (ShapedType::isDynamic(dimSize(q, 3)) ||
+      ShapedType::isDynamic(dimSize(v, 3))) {
     why = "the state needs static query and value head dims";
     return failure();
   }
   // The scan steps through queries and keys together. Position p = S - T + t
   // of a causal query is t only when S == T.
-  if (bothStaticAndDiffer(dim(q, 2), dim(k, 2))) {
-    why = (Twine(dim(q, 2)) + " queries but " + Twine(dim(k, 2)) +
+  if (bothStaticAndDiffer(dimSize(q, 2), dimSize(k, 2))) {
+    why = (Twine(dimSize(q, 2)) + " queries but " + Twine(dimSize(k, 2)) +
            " keys; the state form needs as many of both")
               .str();
     return failure();
   }
-  if (bothStaticAndDiffer(dim(k, 1), dim(v, 1))) {
-    why = (Twine(dim(k, 1)) + " key heads but " + Twine(dim(v, 1)) +
+  if (bothStaticAndDiffer(dimSize(k, 1), dimSize(v, 1))) {
+    why = (Twine(dimSize(k, 1)) + " key heads but " + Twine(dimSize(v, 1)) +
            " value heads; the state form shares one grouping")
               .str();
     return failure();
@@ -164,13 +158,14 @@ struct ReassociateLinear : public OpRewritePattern<AggregateOp> {
     ScoreOp score = form->score;
     Value q = score.getQueries()[0], k = score.getKeys()[0], v = op.getValues(),
           gates = form->gates;
-    int64_t dk = dim(q, 3), dv = dim(v, 3);
+    int64_t dk = dimSize(q, 3), dv = dimSize(v, 3);
     Type element = stateElementType(context, {q, k, v, gates});
     auto stateType = StateType::get(context, dk, dv, element);
     auto outputType = cast<RankedTensorType>(op.getType());
-    int64_t batch = merge(merge(dim(q, 0), dim(k, 0)),
-                          merge(dim(v, 0), outputType.getDimSize(0)));
-    int64_t heads = merge(dim(q, 1), outputType.getDimSize(1));
+    int64_t batch =
+        mergeDimSizes(mergeDimSizes(dimSize(q, 0), dimSize(k, 0)),
+                      mergeDimSizes(dimSize(v, 0), outputType.getDimSize(0)));
+    int64_t heads = mergeDimSizes(dimSize(q, 1), outputType.getDimSize(1));
     auto finalType = RankedTensorType::get({batch, heads, dk, dv}, element);
     auto vec = [](int64_t n, Value of) -> Type {
       return RankedTensorType::get({n}, getElementTypeOrSelf(of));

@@ -101,7 +101,7 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   const HTensor &v = ctx.get(aggregate.getValues());
   Expr B = q0.shape[0], H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
   std::vector<Expr> scoreShape = {B, H, T, S};
-  const int lanes = Halide::get_host_target().natural_vector_size<float>();
+  const int lanes = vectorLanes();
 
   Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
   Expr tq = Halide::min(to * kQueryTile + ti, Halide::max(T - 1, 0));
@@ -154,8 +154,9 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   Func tileOut = ctx.newFunc(aggregate, "_flash_tile_out");
   tileOut(d, ti, r, to, h, b) = 0.0f;
   tileOut(d, ti, r, to, h, b) +=
-      prob(rs, ti, r, to, h, b) * v({b, sharedHead(h, H, v.shape[1]),
-                                     Halide::min(r * kKeyTile + rs, lastKey), d});
+      prob(rs, ti, r, to, h, b) *
+      v({b, sharedHead(h, H, v.shape[1]),
+         Halide::min(r * kKeyTile + rs, lastKey), d});
 
   // The online softmax over key tiles, skipping tiles the masks hide.
   Func running = ctx.newFunc(aggregate, "_flash_running");

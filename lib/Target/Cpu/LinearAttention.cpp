@@ -28,12 +28,13 @@ namespace {
 Expr toF64(Expr e) { return Halide::cast<double>(e); }
 Expr toF32(Expr e) { return Halide::cast<float>(e); }
 
-/// Vector lanes for a static extent: 8 (AVX2) where they divide it.
+/// Vector lanes for a static extent: the host's width, halved until it
+/// divides the extent.
 int lanesFor(int extent) {
-  for (int lanes : {8, 4, 2})
-    if (extent % lanes == 0)
-      return lanes;
-  return 1;
+  int lanes = vectorLanes();
+  while (lanes > 1 && extent % lanes != 0)
+    lanes /= 2;
+  return lanes;
 }
 
 void vectorizeInner(Halide::Stage stage, Var x, int extent) {

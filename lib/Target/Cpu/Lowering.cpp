@@ -86,20 +86,28 @@ std::vector<Expr> cpu::resultShape(LoweringContext &ctx, Operation *op,
   return shapeOf(type, computed);
 }
 
-void cpu::scheduleRoot(const HTensor &tensor) {
-  Halide::Func f = tensor.func;
+void cpu::scheduleRoot(Halide::Func f, Expr innerExtent) {
   f.compute_root();
   std::vector<Halide::Var> args = f.args();
   if (args.empty())
     return;
   // Vectorizing a short innermost dimension would mostly compute padding.
-  const auto *inner = Halide::Internal::as_const_int(tensor.shape.back());
-  bool vectorize = !inner || *inner >= 8;
+  const auto *inner = innerExtent.defined()
+                          ? Halide::Internal::as_const_int(innerExtent)
+                          : nullptr;
+  int lanes = vectorLanes();
+  bool vectorize = !inner || *inner >= lanes;
   for (int stage = -1; stage < f.num_update_definitions(); ++stage) {
     Halide::Stage s =
         stage < 0 ? static_cast<Halide::Stage>(f) : f.update(stage);
-    if (vectorize)
-      s.vectorize(args.front(), 8, Halide::TailStrategy::GuardWithIf);
+    bool innerPure = true;
+    if (stage >= 0) {
+      const auto *var =
+          f.update_args(stage)[0].as<Halide::Internal::Variable>();
+      innerPure = var && var->name == args.front().name();
+    }
+    if (vectorize && innerPure)
+      s.vectorize(args.front(), lanes, Halide::TailStrategy::GuardWithIf);
     if (args.size() >= 2)
       s.parallel(args.back());
   }
@@ -237,17 +245,10 @@ std::optional<LogicalResult> lowerBuiltinOp(Operation *op,
     ctx.set(cast.getResult(), source);
     return success();
   }
-  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-    auto shaped = dyn_cast<ShapedType>(constant.getType());
-    if (!shaped) {
-      FailureOr<Expr> value = lowerScalarOp(op, {});
-      if (failed(value))
-        return failure();
-      HTensor scalar{ctx.newFunc(op), {}, value->type()};
-      scalar.func() = *value;
-      ctx.set(constant.getResult(), scalar);
-      return success();
-    }
+  // Scalar constants are scalar ops, below.
+  auto constant = dyn_cast<arith::ConstantOp>(op);
+  if (auto shaped =
+          constant ? dyn_cast<ShapedType>(constant.getType()) : nullptr) {
     auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
     if (!dense || shaped.getRank() > 4)
       return op->emitError("the CPU backend takes dense constants of rank "

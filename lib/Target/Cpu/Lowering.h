@@ -109,9 +109,20 @@ std::vector<Halide::Expr>
 resultShape(LoweringContext &ctx, mlir::Operation *op, mlir::ShapedType type,
             const std::vector<Halide::Expr> &computed);
 
+/// Floats per vector register of the host (8 with AVX2, 16 with AVX-512, 4
+/// with NEON): the width every schedule vectorizes with.
+inline int vectorLanes() {
+  return Halide::get_host_target().natural_vector_size<float>();
+}
+
 /// Generic schedule of a Func computed whole: parallel over its outermost
-/// pure dimension, vectorized along the innermost.
-void scheduleRoot(const HTensor &tensor);
+/// dimension, vectorized along the innermost in every stage where it stays a
+/// pure dimension, unless `innerExtent` is a constant below one vector.
+void scheduleRoot(Halide::Func f, Halide::Expr innerExtent = Halide::Expr());
+inline void scheduleRoot(const HTensor &tensor) {
+  scheduleRoot(tensor.func,
+               tensor.shape.empty() ? Halide::Expr() : tensor.shape.back());
+}
 
 /// Query head h of `heads` reads head h / (heads / kvHeads).
 inline Halide::Expr sharedHead(Halide::Expr h, Halide::Expr heads,

@@ -45,7 +45,7 @@ Halide::Func selectedBlocks(BlockMaskOp op, LoweringContext &ctx) {
   selected(blk, t, g, b) = Halide::cast<uint8_t>(
       Halide::maximum(Halide::select(idx({b, g, t, i}) == blk, 1, 0)));
   selected.compute_root().parallel(b).vectorize(
-      blk, 8, Halide::TailStrategy::GuardWithIf);
+      blk, vectorLanes(), Halide::TailStrategy::GuardWithIf);
   ctx.derived[key] = selected;
   return selected;
 }
@@ -188,7 +188,7 @@ LogicalResult lowerSoftmax(SoftmaxOp op, LoweringContext &ctx) {
   for (Halide::Func f : {peak, total})
     f.compute_at(out.func, h);
   out.func.compute_root().parallel(b).parallel(h).vectorize(
-      s, 8, Halide::TailStrategy::GuardWithIf);
+      s, vectorLanes(), Halide::TailStrategy::GuardWithIf);
   ctx.set(op.getResult(), out);
   return success();
 }

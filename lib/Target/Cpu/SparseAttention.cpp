@@ -27,26 +27,6 @@ struct RowVars {
   Halide::Var j{"j"}, t{"t"}, g{"g"}, b{"b"};
 };
 
-/// Computes `f` whole, parallel over `outer` in every stage and vectorized
-/// along `inner` in the stages where `inner` stays a pure dimension.
-void scheduleRows(Halide::Func f, const Halide::Var &outer,
-                  const Halide::Var &inner) {
-  f.compute_root();
-  for (int stage = -1; stage < f.num_update_definitions(); ++stage) {
-    Halide::Stage s =
-        stage < 0 ? static_cast<Halide::Stage>(f) : f.update(stage);
-    bool innerPure = true;
-    if (stage >= 0) {
-      const auto *var =
-          f.update_args(stage)[0].as<Halide::Internal::Variable>();
-      innerPure = var && var->name == inner.name();
-    }
-    if (innerPure)
-      s.vectorize(inner, 8, Halide::TailStrategy::GuardWithIf);
-    s.parallel(outer);
-  }
-}
-
 /// rank(j) = #{candidates i in [0, n): score(i) > score(j), or equal with
 /// i < j}: the position of j in a stable descending sort of the candidates.
 Halide::Func rankAmong(LoweringContext &ctx, Operation *op,
@@ -60,7 +40,7 @@ Halide::Func rankAmong(LoweringContext &ctx, Operation *op,
   Expr other = score(i, v.t, v.g, v.b), self = score(v.j, v.t, v.g, v.b);
   rank(v.j, v.t, v.g, v.b) +=
       Halide::select(other > self || (other == self && i < v.j), 1, 0);
-  scheduleRows(rank, v.b, v.j);
+  scheduleRoot(rank);
   return rank;
 }
 
@@ -82,8 +62,8 @@ Halide::Func gatherChosen(LoweringContext &ctx, Operation *op,
   // The clamp only tells bounds inference what the selection guarantees.
   out(Halide::clamp(count(r, v.t, v.g, v.b) - 1, 0, top - 1), v.t, v.g, v.b) =
       Halide::cast<int>(r);
-  scheduleRows(count, v.b, v.j);
-  scheduleRows(out, v.b, v.j);
+  scheduleRoot(count);
+  scheduleRoot(out);
   return out;
 }
 
@@ -162,7 +142,7 @@ LogicalResult lowerSelectBlocks(SelectBlocksOp op, LoweringContext &ctx) {
   hi.where(hi.y * cStride <= v.j * block + block - 1 &&
            hi.y * cStride + cBlock - 1 >= v.j * block);
   score(v.j, v.t, v.g, v.b) += p({v.b, v.g * groupSize + hi.x, v.t, hi.y});
-  scheduleRows(score, v.b, v.j);
+  scheduleRoot(score);
 
   // The first `initial` and the last `local` eligible blocks are always
   // kept (no more than top of them, as verified); the other eligible blocks
@@ -242,16 +222,20 @@ LogicalResult lowerProject(ProjectOp op, LoweringContext &ctx) {
   out.func(idx.halide) = acc(idx.halide);
 
   const auto *outDim = Halide::Internal::as_const_int(out.shape[3]);
+  int lanes = vectorLanes();
   if (transposed)
     weight.compute_root().parallel(hw).vectorize(
-        ow, 8, Halide::TailStrategy::GuardWithIf);
-  if (outDim && *outDim % 32 == 0) {
-    // Register blocking: 32 outputs (four vectors) accumulate in registers
+        ow, lanes, Halide::TailStrategy::GuardWithIf);
+  if (outDim && *outDim % (4 * lanes) == 0) {
+    // Register blocking: four vectors of outputs accumulate in registers
     // across the whole reduction.
     Halide::Var oo("oo"), oi("oi");
-    out.func.compute_root().split(o, oo, oi, 32).vectorize(oi, 8).parallel(h);
-    acc.compute_at(out.func, oo).vectorize(o, 8).unroll(o);
-    acc.update().reorder(o, i).vectorize(o, 8).unroll(o);
+    out.func.compute_root()
+        .split(o, oo, oi, 4 * lanes)
+        .vectorize(oi, lanes)
+        .parallel(h);
+    acc.compute_at(out.func, oo).vectorize(o, lanes).unroll(o);
+    acc.update().reorder(o, i).vectorize(o, lanes).unroll(o);
   } else {
     scheduleRoot(out);
   }
@@ -333,7 +317,7 @@ LogicalResult lowerSelectTokens(SelectTokensOp op, LoweringContext &ctx) {
   RowVars v;
   Halide::Func score = ctx.newFunc(op, "_score");
   score(v.j, v.t, v.g, v.b) = x({v.b, v.g, v.t, v.j});
-  scheduleRows(score, v.b, v.j);
+  scheduleRoot(score);
   // Masked keys are never chosen. A row with at most `top` unmasked keys
   // keeps them all: its ranks stay 0 and cost nothing.
   Halide::Func unmasked = ctx.newFunc(op, "_unmasked");
@@ -341,7 +325,7 @@ LogicalResult lowerSelectTokens(SelectTokensOp op, LoweringContext &ctx) {
   unmasked(v.t, v.g, v.b) = 0;
   unmasked(v.t, v.g, v.b) +=
       Halide::select(score(s, v.t, v.g, v.b) != minusInfinity(), 1, 0);
-  scheduleRows(unmasked, v.b, v.t);
+  scheduleRoot(unmasked);
   Halide::Func rank = rankAmong(ctx, op, score, S, [&](Expr i) {
     return unmasked(v.t, v.g, v.b) > top &&
            score(i, v.t, v.g, v.b) != minusInfinity();
