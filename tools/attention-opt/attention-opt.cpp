@@ -3,12 +3,13 @@
 // Parses, verifies and transforms attn programs with MLIR's opt driver
 // (`attention-opt variant.mlir --attn-linear-pipeline`) and, with --emit=cpu,
 // compiles each function of the transformed program into a static library
-// with a C header.
+// with a C header; with --emit=cuda, writes each as CUDA C++ with a C header.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Attn/AttnOps.h"
 #include "attn/Target/Cpu/CpuBackend.h"
+#include "attn/Target/Cuda/CudaBackend.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -26,16 +27,23 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::opt<std::string>
-    emit("emit", cl::init("mlir"), cl::value_desc("mlir|cpu"),
+    emit("emit", cl::init("mlir"), cl::value_desc("mlir|cpu|cuda"),
          cl::desc("mlir: print the transformed program (the default); cpu: "
                   "compile every function of the transformed program for the "
-                  "CPU into DIR/<function>.a and DIR/<function>.h, DIR given "
-                  "by -o"));
+                  "CPU into DIR/<function>.a and DIR/<function>.h; cuda: "
+                  "write CUDA C++ for every function to DIR/<function>.cu "
+                  "with a C header DIR/<function>.h; DIR given by -o"));
 static cl::opt<std::string>
     emitTarget("emit-target", cl::init("host"), cl::value_desc("TARGET"),
                cl::desc("--emit=cpu: a Halide target string, 'host' for this "
                         "machine (e.g. x86-64-linux-avx2-fma, "
                         "arm-64-linux)"));
+
+static cl::opt<std::string>
+    cudaArch("cuda-arch", cl::init("sm_90a"), cl::value_desc("sm_90a|sm_80"),
+             cl::desc("--emit=cuda: the GPU architecture (sm_90a: wgmma, TMA "
+                      "and warp specialization on Hopper; sm_80: mma.sync "
+                      "and cp.async on Ampere and later)"));
 
 static const char *kHelp =
     "attention-opt: verify, transform and compile attention programs written "
@@ -45,15 +53,26 @@ static const char *kHelp =
     "  attention-opt examples/gqa.mlir --emit=cpu -o out\n"
     "      writes out/attention.a and out/attention.h (C ABI documented in "
     "the header)\n"
+    "  attention-opt examples/softmax_causal.mlir --emit=cuda -o out\n"
+    "      writes out/attention.cu (kernels and launcher; build with nvcc "
+    "-gencode=arch=compute_90a,code=sm_90a -I include) and out/attention.h\n"
     "  attention-opt in.mlir -split-input-file -verify-diagnostics\n\n"
     "Run a program (before or after passes, on any backend) with "
     "attention-run.\n";
 
-/// Runs the command line's passes, then compiles every function.
-static LogicalResult emitCpu(StringRef inputFilename, StringRef directory,
-                             DialectRegistry &registry) {
+/// Runs the command line's passes, then compiles every function for the
+/// --emit target.
+static LogicalResult emitFunctions(StringRef inputFilename,
+                                   StringRef directory,
+                                   DialectRegistry &registry) {
   if (directory.empty() || directory == "-")
-    return llvm::errs() << "attention-opt: --emit=cpu needs -o DIR\n",
+    return llvm::errs() << "attention-opt: --emit=" << emit
+                        << " needs -o DIR\n",
+           failure();
+  std::optional<attn::cuda::Arch> arch = attn::cuda::parseArch(cudaArch);
+  if (!arch)
+    return llvm::errs() << "attention-opt: unknown --cuda-arch=" << cudaArch
+                        << " (available: sm_90a, sm_80)\n",
            failure();
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -86,7 +105,9 @@ static LogicalResult emitCpu(StringRef inputFilename, StringRef directory,
     if (function.isExternal())
       continue;
     any = true;
-    if (failed(attn::cpu::emitLibrary(function, directory, "", emitTarget)))
+    if (failed(emit == "cpu"
+                   ? attn::cpu::emitLibrary(function, directory, "", emitTarget)
+                   : attn::cuda::emitFiles(function, directory, *arch)))
       return failure();
   }
   if (!any)
@@ -104,11 +125,12 @@ int main(int argc, char **argv) {
   attn::registerAttnTransforms();
   auto [inputFilename, outputFilename] =
       registerAndParseCLIOptions(argc, argv, kHelp, registry);
-  if (emit == "cpu")
-    return asMainReturnCode(emitCpu(inputFilename, outputFilename, registry));
+  if (emit == "cpu" || emit == "cuda")
+    return asMainReturnCode(
+        emitFunctions(inputFilename, outputFilename, registry));
   if (emit != "mlir") {
     llvm::errs() << "attention-opt: unknown --emit=" << emit
-                 << " (available: mlir, cpu)\n";
+                 << " (available: mlir, cpu, cuda)\n";
     return 1;
   }
   return asMainReturnCode(

@@ -1,0 +1,67 @@
+//===- host.h - host side of generated CUDA launchers -----------*- C++ -*-===//
+//
+// Included by the launcher part of every source that attention-opt
+// --emit=cuda writes: argument errors with a message, and TMA descriptors
+// encoded through the driver entry point (no link against libcuda).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_CUDA_HOST_H
+#define ATTN_RUNTIME_CUDA_HOST_H
+
+#include <cuda.h>
+#include <cuda_runtime.h>
+#include <cudaTypedefs.h>
+
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+
+namespace attn_rt {
+
+/// The message of the calling thread's last failed launch.
+inline char *lastError() {
+  static thread_local char message[512];
+  return message;
+}
+
+/// Records a message and returns `code`, the launcher's result.
+inline int fail(int code, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  vsnprintf(lastError(), 512, format, args);
+  va_end(args);
+  return code;
+}
+
+/// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements, innermost
+/// dimension first, boxes of `box` elements with 128-byte swizzling (the
+/// innermost box extent must be 64 elements). Returns false on failure.
+inline bool encodeTensorMap4d(void *map, const void *data,
+                              const uint64_t dims[4],
+                              const uint64_t byteStrides[3],
+                              const uint32_t box[4]) {
+  static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void *fn = nullptr;
+    cudaDriverEntryPointQueryResult status;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000,
+                                         cudaEnableDefault,
+                                         &status) != cudaSuccess ||
+        status != cudaDriverEntryPointSuccess)
+      fn = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  if (!encode)
+    return false;
+  const uint32_t elementStrides[4] = {1, 1, 1, 1};
+  return encode(static_cast<CUtensorMap *>(map),
+                CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void *>(data),
+                dims, byteStrides, box, elementStrides,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+} // namespace attn_rt
+
+#endif // ATTN_RUNTIME_CUDA_HOST_H

@@ -1,0 +1,127 @@
+//===- sm90.cuh - Hopper tile primitives for generated kernels --*- CUDA -*-===//
+//
+// The small pieces that kernels emitted by attention-opt --emit=cuda build
+// on for sm_90a: mbarriers, bulk tensor copies (TMA), wgmma shared-memory
+// descriptors and fences, register reallocation. The kernel structure
+// (tiles, loops, pipelining, masks) and the wgmma instructions themselves
+// are emitted by the compiler. Compiles under nvcc and NVRTC.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_CUDA_SM90_CUH
+#define ATTN_RUNTIME_CUDA_SM90_CUH
+
+#include "attn/Runtime/cuda/common.cuh"
+
+namespace attn_rt {
+
+/// A TMA descriptor as the driver encodes it (CUtensorMap): 128 opaque
+/// bytes, passed to kernels by value as a __grid_constant__ parameter.
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+
+// --- mbarriers ------------------------------------------------------------
+
+__device__ inline void mbarrierInit(unsigned long long *bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(
+                   sharedAddress(bar)),
+               "r"(count)
+               : "memory");
+}
+
+/// Makes initialized barriers visible to the async proxy (TMA) before use.
+__device__ inline void fenceBarrierInit() {
+  asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+}
+
+__device__ inline void mbarrierArrive(unsigned long long *bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(
+                   sharedAddress(bar))
+               : "memory");
+}
+
+/// Arrives and announces `bytes` of copies that will complete on `bar`.
+__device__ inline void mbarrierExpectBytes(unsigned long long *bar,
+                                           unsigned bytes) {
+  asm volatile(
+      "mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(
+          sharedAddress(bar)),
+      "r"(bytes)
+      : "memory");
+}
+
+/// Waits until the phase of parity `phase` of `bar` has completed.
+__device__ inline void mbarrierWait(unsigned long long *bar, unsigned phase) {
+  asm volatile("{\n"
+               ".reg .pred done;\n"
+               "ATTN_WAIT_%=:\n"
+               "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra ATTN_WAIT_%=;\n"
+               "}" ::"r"(sharedAddress(bar)),
+               "r"(phase)
+               : "memory");
+}
+
+// --- bulk tensor copies ----------------------------------------------------
+
+/// Copies the box at coordinates (c0 innermost .. c3) of a 4-d tensor into
+/// shared memory; the bytes complete on `bar`. Out-of-bounds elements are
+/// filled with zeros, which gives partial tiles for free.
+__device__ inline void tmaLoad4d(void *dst, const TensorMap *map,
+                                 unsigned long long *bar, int c0, int c1,
+                                 int c2, int c3) {
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile"
+               ".mbarrier::complete_tx::bytes [%0], [%1, {%3, %4, %5, %6}], "
+               "[%2];" ::"r"(sharedAddress(dst)),
+               "l"(reinterpret_cast<unsigned long long>(map)),
+               "r"(sharedAddress(bar)), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+               : "memory");
+}
+
+// --- wgmma -----------------------------------------------------------------
+
+/// A wgmma shared-memory matrix descriptor for a tile written by TMA with
+/// 128-byte swizzling: rows of 128 bytes, 8-row atoms of 1024 bytes.
+/// `leadingBytes` and `strideBytes` are the descriptor's leading and stride
+/// byte offsets (PTX ISA, "Matrix Descriptor Format").
+__device__ inline unsigned long long
+wgmmaDescriptor(const void *tile, unsigned leadingBytes, unsigned strideBytes) {
+  unsigned long long address = sharedAddress(tile);
+  unsigned long long desc = (address & 0x3FFFF) >> 4;
+  desc |= (unsigned long long)((leadingBytes & 0x3FFFF) >> 4) << 16;
+  desc |= (unsigned long long)((strideBytes & 0x3FFFF) >> 4) << 32;
+  desc |= 1ull << 62; // 128-byte swizzle
+  return desc;
+}
+
+__device__ inline void wgmmaFence() {
+  asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+}
+__device__ inline void wgmmaCommit() {
+  asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+}
+template <int Pending> __device__ inline void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(Pending) : "memory");
+}
+
+/// Keeps the compiler from moving accesses to accumulator registers across
+/// the asynchronous wgmma that reads and writes them.
+template <int N> __device__ inline void registerFence(float (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    asm volatile("" : "+f"(r[i])::"memory");
+}
+
+// --- register reallocation between warpgroups -------------------------------
+
+template <int Count> __device__ inline void registersRelease() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(Count));
+}
+template <int Count> __device__ inline void registersAcquire() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(Count));
+}
+
+} // namespace attn_rt
+
+#endif // ATTN_RUNTIME_CUDA_SM90_CUH

@@ -1,0 +1,344 @@
+//===- SoftmaxSm90.cpp - softmax attention for Hopper (sm_90a) -----------===//
+//
+// The FlashAttention-3 structure: a block of 3 warpgroups per 128-query
+// tile. Warpgroup 0 is the producer: one thread streams the key and value
+// tiles into a ring of shared-memory stages with TMA, each stage's arrival
+// signalled on an mbarrier, and waits on the consumers' release before
+// reusing a stage. Warpgroups 1 and 2 each own 64 query rows: S = Q K^T by
+// wgmma from shared memory, the score chain and the online softmax in
+// registers, then O += P V by wgmma with P taken from registers (the score
+// accumulator's layout is the A operand's). While one consumer runs its
+// softmax the other's matmuls keep the tensor cores busy. Key tiles are
+// walked from the last: the boundary tiles that need masking come first,
+// and tiles that the masks hide entirely are never loaded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cuda;
+
+namespace {
+/// A wgmma m64nNk16 with f32 accumulators: A from shared memory (`ss`) or
+/// from registers, B from shared memory, B transposed (N-major) if `transB`.
+std::string wgmmaFunction(StringRef name, int n, StringRef ptxType, bool aInRegisters,
+                          bool transB) {
+  std::string regs, constraints;
+  for (int i = 0; i < n / 2; ++i) {
+    regs += (i ? ", %" : "%") + std::to_string(i);
+    constraints += (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
+  }
+  int next = n / 2;
+  std::string a, inputs;
+  if (aInRegisters) {
+    a = "{%" + std::to_string(next) + ", %" + std::to_string(next + 1) +
+        ", %" + std::to_string(next + 2) + ", %" + std::to_string(next + 3) +
+        "}";
+    inputs = "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), ";
+    next += 4;
+  } else {
+    a = "%" + std::to_string(next++);
+    inputs = "\"l\"(a), ";
+  }
+  std::string b = "%" + std::to_string(next++);
+  std::string accumulate = "%" + std::to_string(next);
+  inputs += "\"l\"(b), \"r\"(accumulate)";
+  std::string immediates =
+      aInRegisters ? (transB ? "1, 1, 1" : "1, 1, 0")
+                   : (transB ? "1, 1, 0, 1" : "1, 1, 0, 0");
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "__device__ __forceinline__ void " << name << "(float (&d)[" << n / 2
+     << "], " << (aInRegisters ? "const unsigned (&a)[4]" : "unsigned long long a")
+     << ", unsigned long long b, int accumulate) {\n"
+     << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, " << accumulate
+     << ", 0;\\n\"\n"
+     << "               \"wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32."
+     << ptxType << "." << ptxType << " {" << regs << "}, " << a << ", " << b
+     << ", p, " << immediates << ";\\n}\\n\"\n"
+     << "               : " << constraints << "\n"
+     << "               : " << inputs << ");\n}\n\n";
+  return out;
+}
+
+constexpr const char *kKernel = R"cu(
+namespace {
+constexpr int kBM = 128, kBN = $BN, kD = $D, kDV = $DV, kStages = $STAGES;
+constexpr int kHeads = $H, kKvHeads = $HKV;
+constexpr int kQBytes = kBM * kD * 2, kKBytes = kBN * kD * 2, kVBytes = kBN * kDV * 2;
+// Tiles, then 1 + 3 * kStages mbarriers, plus room to align to 1024 bytes
+// (the 128-byte swizzle pattern repeats every 1024).
+constexpr int kSmemBytes = kQBytes + kStages * (kKBytes + kVBytes) + 256 + 1024;
+
+/// The score chain on one consumer's 64 x kBN score tile, in log2 units.
+template <bool kMasked>
+__device__ __forceinline__ void scoreTile(float (&s)[kBN / 2], int b, int h, int t0, int s0,
+                                          int T, int L, float (&tileMax)[2]) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int k = 0; k < kBN / 8; ++k)
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        float &x = s[k * 4 + i * 2 + j];
+        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
+        x = $CHAIN;
+        tileMax[i] = fmaxf(tileMax[i], x);
+      }
+}
+} // namespace
+
+extern "C" __global__ void __launch_bounds__(384, 1)
+${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
+             const __grid_constant__ attn_rt::TensorMap tmK,
+             const __grid_constant__ attn_rt::TensorMap tmV,
+             $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
+             float *__restrict__ lse, const long long *__restrict__ lengths, int T, int S) {
+  using namespace attn_rt;
+  extern __shared__ unsigned char smemRaw[];
+  unsigned char *sQ = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
+  unsigned char *sK = sQ + kQBytes;
+  unsigned char *sV = sK + kStages * kKBytes;
+  unsigned long long *barQ = reinterpret_cast<unsigned long long *>(sV + kStages * kVBytes);
+  unsigned long long *fullK = barQ + 1, *fullV = fullK + kStages, *empty = fullV + kStages;
+
+  // The heaviest query tiles (most keys under a causal mask) start first.
+  const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+  const int hk = h / (kHeads / kKvHeads);
+  const int L = lengths ? (int)min(max(lengths[b], 0ll), (long long)S) : S;
+  const int tFirst = mBlock * kBM, tLast = min(tFirst + kBM, T) - 1;
+  int keyBegin, keyEnd;
+  attnKeyRange(tFirst, tLast, T, L, keyBegin, keyEnd);
+  keyBegin = max(keyBegin, 0);
+  keyEnd = min(keyEnd, L);
+  const int tileBegin = keyBegin / kBN;
+  const int tiles = keyEnd > keyBegin ? (keyEnd + kBN - 1) / kBN - tileBegin : 0;
+  const int tileLast = tileBegin + tiles - 1;
+
+  if (threadIdx.x == 0) {
+    mbarrierInit(barQ, 1);
+    for (int i = 0; i < kStages; ++i) {
+      mbarrierInit(&fullK[i], 1);
+      mbarrierInit(&fullV[i], 1);
+      mbarrierInit(&empty[i], 8); // one arrival per consumer warp
+    }
+    fenceBarrierInit();
+  }
+  __syncthreads();
+
+  if (threadIdx.x < 128) { // producer
+    registersRelease<24>();
+    if (threadIdx.x == 0) {
+      mbarrierExpectBytes(barQ, kQBytes);
+      for (int c = 0; c < kD / 64; ++c)
+        tmaLoad4d(sQ + c * kBM * 128, &tmQ, barQ, c * 64, tFirst, h, b);
+      for (int i = 0; i < tiles; ++i) {
+        const int tile = tileLast - i, stage = i % kStages;
+        if (i >= kStages)
+          mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
+        mbarrierExpectBytes(&fullK[stage], kKBytes);
+        for (int c = 0; c < kD / 64; ++c)
+          tmaLoad4d(sK + stage * kKBytes + c * kBN * 128, &tmK, &fullK[stage], c * 64,
+                    tile * kBN, hk, b);
+        mbarrierExpectBytes(&fullV[stage], kVBytes);
+        for (int c = 0; c < kDV / 64; ++c)
+          tmaLoad4d(sV + stage * kVBytes + c * kBN * 128, &tmV, &fullV[stage], c * 64,
+                    tile * kBN, hk, b);
+      }
+    }
+    return;
+  }
+
+  registersAcquire<240>();
+  const int wg = threadIdx.x / 128 - 1, warp = threadIdx.x / 32 % 4, lane = threadIdx.x % 32;
+  const int wgFirst = tFirst + wg * 64, wgLast = min(wgFirst + 63, T - 1);
+  const int t0 = wgFirst + warp * 16 + lane / 4; // this thread's rows: t0, t0 + 8
+  float o[kDV / 2];
+#pragma unroll
+  for (int i = 0; i < kDV / 2; ++i)
+    o[i] = 0.f;
+  float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+  mbarrierWait(barQ, 0);
+
+  for (int i = 0; i < tiles; ++i) {
+    const int tile = tileLast - i, stage = i % kStages;
+    const unsigned phase = (i / kStages) & 1;
+    const int s0 = tile * kBN;
+    float s[kBN / 2];
+    mbarrierWait(&fullK[stage], phase);
+    registerFence(s);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk)
+      $WGMMA_SCORES(s,
+                    wgmmaDescriptor(sQ + (kk / 4) * kBM * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024),
+                    wgmmaDescriptor(sK + stage * kKBytes + (kk / 4) * kBN * 128 + (kk % 4) * 32, 16, 1024),
+                    kk > 0);
+    wgmmaCommit();
+    wgmmaWait<0>();
+    registerFence(s);
+
+    float tileMax[2] = {rowMax[0], rowMax[1]};
+    if (wgFirst <= wgLast && attnTileVisible(wgFirst, wgLast, s0, s0 + kBN - 1, T, L))
+      scoreTile<false>(s, b, h, t0, s0, T, L, tileMax);
+    else
+      scoreTile<true>(s, b, h, t0, s0, T, L, tileMax);
+
+    float rescale[2], base[2], tileSum[2] = {0.f, 0.f};
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float m = quadMax(tileMax[r]);
+      base[r] = m == -INFINITY ? 0.f : m; // a row masked so far stays 0
+      rescale[r] = exp2Approx(rowMax[r] - base[r]);
+      rowMax[r] = m;
+    }
+    unsigned p[kBN / 16][4];
+#pragma unroll
+    for (int k = 0; k < kBN / 8; ++k)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        const float p0 = exp2Approx(s[k * 4 + r * 2] - base[r]);
+        const float p1 = exp2Approx(s[k * 4 + r * 2 + 1] - base[r]);
+        tileSum[r] += p0 + p1;
+        p[k / 2][(k % 2) * 2 + r] = pack2<$ELEM>(p0, p1);
+      }
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+      rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
+#pragma unroll
+    for (int k = 0; k < kDV / 8; ++k)
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        o[k * 4 + r * 2] *= rescale[r];
+        o[k * 4 + r * 2 + 1] *= rescale[r];
+      }
+
+    mbarrierWait(&fullV[stage], phase);
+    registerFence(o);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < kBN / 16; ++kk)
+      $WGMMA_VALUES(o, p[kk], wgmmaDescriptor(sV + stage * kVBytes + kk * 16 * 128, kBN * 128, 1024), 1);
+    wgmmaCommit();
+    wgmmaWait<0>();
+    registerFence(o);
+    __syncwarp();
+    if (lane == 0)
+      mbarrierArrive(&empty[stage]);
+  }
+
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float sum = quadSum(rowSum[r]);
+    const float inverse = sum > 0.f ? 1.f / sum : 0.f; // fully masked rows: 0
+    const int t = t0 + r * 8;
+    if (t >= T)
+      continue;
+    $ELEM *row = out + b * osB + h * osH + t * osT;
+#pragma unroll
+    for (int k = 0; k < kDV / 8; ++k)
+      *reinterpret_cast<unsigned *>(row + k * 8 + 2 * (lane % 4)) =
+          pack2<$ELEM>(o[k * 4 + r * 2] * inverse, o[k * 4 + r * 2 + 1] * inverse);
+    if (lse && lane % 4 == 0)
+      lse[((long long)b * kHeads + h) * T + t] =
+          sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
+  }
+}
+)cu";
+
+constexpr const char *kLauncher = R"cu(
+static attn_rt::TensorMap *attnDescriptor(attn_rt::TensorMap *map, const attn_cuda_tensor *t,
+                                          uint64_t rows, uint32_t boxRows) {
+  const uint64_t dims[4] = {(uint64_t)t->shape[3], rows, (uint64_t)t->shape[1], (uint64_t)t->shape[0]};
+  const uint64_t strides[3] = {(uint64_t)t->strides[2] * 2, (uint64_t)t->strides[1] * 2,
+                               (uint64_t)t->strides[0] * 2};
+  const uint32_t box[4] = {64, boxRows, 1, 1};
+  return attn_rt::encodeTensorMap4d(map, t->data, dims, strides, box) ? map : nullptr;
+}
+
+extern "C" int $NAME($PARAMS, float *lse, void *stream) {
+$CHECKS
+  const attn_cuda_tensor *inputs[3] = {q, k, v};
+  for (const attn_cuda_tensor *t : inputs)
+    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
+        (uintptr_t)t->data % 16)
+      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
+                         "of multiples of 8 elements and 16-byte aligned data");
+  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
+    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
+                       "4-byte aligned data");
+  if (B == 0 || T == 0)
+    return 0;
+  attn_rt::TensorMap tmQ, tmK, tmV;
+  // Without keys no tile is read; the maps still need a valid shape.
+  const uint64_t keyRows = S > 0 ? S : 1;
+  if (!attnDescriptor(&tmQ, q, T, kBM) || !attnDescriptor(&tmK, k, keyRows, kBN) ||
+      !attnDescriptor(&tmV, v, keyRows, kBN))
+    return attnFail(3, "encoding the TMA descriptors failed (driver without "
+                       "cuTensorMapEncodeTiled, or sizes past its limits)");
+  static const cudaError_t attributeStatus = cudaFuncSetAttribute(
+      ${NAME}_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+  if (attributeStatus != cudaSuccess)
+    return attnFail(4, "%s", cudaGetErrorString(attributeStatus));
+  dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
+  ${NAME}_kernel<<<grid, 384, kSmemBytes, (cudaStream_t)stream>>>(
+      tmQ, tmK, tmV, ($ELEM *)out->data, out->strides[0], out->strides[1], out->strides[2], lse,
+      $LENGTHS, (int)T, (int)S);
+  const cudaError_t status = cudaGetLastError();
+  return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
+}
+)cu";
+} // namespace
+
+LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
+                                    raw_ostream &os) {
+  int maxDim = std::max(a.headDim, a.valueDim);
+  int bn = maxDim <= 128 ? 128 : 64;
+  StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
+  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
+  // Without score mods the scale and log2(e) fold into one multiply.
+  std::string chain =
+      hasMods ? "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L) * "
+                "1.44269504089f"
+              : "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L)";
+  double scale = hasMods ? a.scale : a.scale * M_LOG2E;
+  if (failed(emitScoreChain(a, os)))
+    return failure();
+  os << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
+     << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true);
+  std::string scaleText = llvm::formatv("{0:e9}f", scale).str();
+  os << substitute(kKernel,
+                   {{"BN", std::to_string(bn)},
+                    {"D", std::to_string(a.headDim)},
+                    {"DV", std::to_string(a.valueDim)},
+                    {"STAGES", "2"},
+                    {"H", std::to_string(a.heads)},
+                    {"HKV", std::to_string(a.kvHeads)},
+                    {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
+                    {"NAME", name.str()},
+                    {"ELEM", elementTypeName(a.element).str()},
+                    {"WGMMA_SCORES", "wgmmaScores"},
+                    {"WGMMA_VALUES", "wgmmaValues"}});
+
+  std::string checks;
+  llvm::raw_string_ostream checkStream(checks);
+  emitSoftmaxChecks(a, checkStream);
+  os << "\n#ifndef __CUDACC_RTC__\n";
+  os << substitute(kLauncher,
+                   {{"NAME", name.str()},
+                    {"PARAMS", softmaxParameters(a)},
+                    {"CHECKS", checks},
+                    {"H", std::to_string(a.heads)},
+                    {"ELEM", elementTypeName(a.element).str()},
+                    {"LENGTHS", a.lengths ? "(const long long *)lengths->data"
+                                          : "nullptr"}});
+  os << "#endif // __CUDACC_RTC__\n";
+  return success();
+}
