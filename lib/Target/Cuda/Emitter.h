@@ -54,6 +54,10 @@ llvm::StringRef elementTypeName(mlir::Type type);
 void emitSoftmaxChecks(const SoftmaxAttention &attention,
                        llvm::raw_ostream &os);
 
+/// C type of the key lengths' elements ("int" or "long long"; "int" when
+/// there are none).
+std::string lengthType(const SoftmaxAttention &attention);
+
 /// The launcher's tensor parameters: the function's arguments in order
 /// (q, k, v, lengths by role), then the output.
 std::string softmaxParameters(const SoftmaxAttention &attention);

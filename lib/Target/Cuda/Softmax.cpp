@@ -96,6 +96,10 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     FailureOr<unsigned> arg = argumentNumber(mask.getLengths(), mask, "lengths");
     if (failed(arg))
       return failure();
+    Type lengthElement =
+        cast<RankedTensorType>(mask.getLengths().getType()).getElementType();
+    if (!lengthElement.isInteger(32) && !lengthElement.isInteger(64))
+      return mask.emitError("the CUDA backend takes i32 or i64 lengths");
     if (a.lengths && *a.lengths != *arg)
       return mask.emitError("the CUDA backend takes one lengths argument for "
                             "all masks");
@@ -376,7 +380,9 @@ void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   if (a.lengths)
     os << "  if (lengths->shape[0] != B)\n"
           "    return attnFail(1, \"lengths has %lld entries; expected B = "
-          "%lld\", (long long)lengths->shape[0], (long long)B);\n";
+          "%lld\", (long long)lengths->shape[0], (long long)B);\n"
+          "  if (B > 1 && lengths->strides[0] != 1)\n"
+          "    return attnFail(2, \"lengths must be contiguous\");\n";
 }
 
 std::string cuda::softmaxParameters(const SoftmaxAttention &a) {
@@ -391,4 +397,13 @@ std::string cuda::softmaxParameters(const SoftmaxAttention &a) {
     params += "const attn_cuda_tensor *" + name + ", ";
   }
   return params + "attn_cuda_tensor *out";
+}
+
+std::string cuda::lengthType(const SoftmaxAttention &a) {
+  if (!a.lengths)
+    return "int";
+  func::FuncOp function = a.function;
+  auto type =
+      cast<RankedTensorType>(function.getArgument(*a.lengths).getType());
+  return type.getElementType().isInteger(64) ? "long long" : "int";
 }

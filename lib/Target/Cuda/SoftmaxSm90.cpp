@@ -100,7 +100,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
              const __grid_constant__ attn_rt::TensorMap tmK,
              const __grid_constant__ attn_rt::TensorMap tmV,
              $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
-             float *__restrict__ lse, const long long *__restrict__ lengths, int T, int S) {
+             float *__restrict__ lse, const $LENGTH_TYPE *__restrict__ lengths, int T, int S) {
   using namespace attn_rt;
   extern __shared__ unsigned char smemRaw[];
   unsigned char *sQ = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
@@ -112,7 +112,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
   // The heaviest query tiles (most keys under a causal mask) start first.
   const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
   const int hk = h / (kHeads / kKvHeads);
-  const int L = lengths ? (int)min(max(lengths[b], 0ll), (long long)S) : S;
+  const int L = lengths ? (int)min(max((long long)lengths[b], 0ll), (long long)S) : S;
   const int tFirst = mBlock * kBM, tLast = min(tFirst + kBM, T) - 1;
   int keyBegin, keyEnd;
   attnKeyRange(tFirst, tLast, T, L, keyBegin, keyEnd);
@@ -324,6 +324,7 @@ LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
                     {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
                     {"NAME", name.str()},
                     {"ELEM", elementTypeName(a.element).str()},
+                    {"LENGTH_TYPE", lengthType(a)},
                     {"WGMMA_SCORES", "wgmmaScores"},
                     {"WGMMA_VALUES", "wgmmaValues"}});
 
@@ -337,7 +338,8 @@ LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
                     {"CHECKS", checks},
                     {"H", std::to_string(a.heads)},
                     {"ELEM", elementTypeName(a.element).str()},
-                    {"LENGTHS", a.lengths ? "(const long long *)lengths->data"
+                    {"LENGTHS", a.lengths ? "(const " + lengthType(a) +
+                                                " *)lengths->data"
                                           : "nullptr"}});
   os << "#endif // __CUDACC_RTC__\n";
   return success();
