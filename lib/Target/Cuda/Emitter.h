@@ -62,10 +62,25 @@ std::string lengthType(const SoftmaxAttention &attention);
 /// (q, k, v, lengths by role), then the output.
 std::string softmaxParameters(const SoftmaxAttention &attention);
 
-/// The kernels and launcher of a softmax attention function for sm_90a.
-mlir::LogicalResult emitSoftmaxSm90(const SoftmaxAttention &attention,
-                                    llvm::StringRef name,
-                                    llvm::raw_ostream &os);
+/// What a kernel emitter produces; CudaBackend.cpp assembles the file.
+struct KernelParts {
+  /// constexpr sizes, valid in host and device code.
+  std::string constants;
+  /// Device functions and the extern "C" __global__ <name>_kernel.
+  std::string device;
+  /// The extern "C" host launcher. It launches the kernel that
+  /// `attnKernel(dynamicSharedBytes)` returns (compiled by nvcc, or at run
+  /// time by NVRTC), or returns 4 when that is null.
+  std::string launcher;
+  /// The launcher's C parameters, before the stream, and its header comment.
+  std::string parameters, doc;
+  /// The tile primitives the device code includes (attn/Runtime/cuda/...).
+  std::string runtimeHeader;
+};
+
+/// The kernel and launcher of a softmax attention function for sm_90a.
+mlir::FailureOr<KernelParts> emitSoftmaxSm90(const SoftmaxAttention &attention,
+                                             llvm::StringRef name);
 
 } // namespace attn::cuda
 

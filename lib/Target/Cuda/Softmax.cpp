@@ -36,7 +36,8 @@ std::string cuda::substitute(
     StringRef key = text.slice(begin, end);
     end += braced;
     auto it = llvm::find_if(values, [&](auto &kv) { return kv.first == key; });
-    assert(it != values.end() && "unbound name in a CUDA template");
+    if (it == values.end())
+      llvm::report_fatal_error("unbound $" + key + " in a CUDA template");
     out += it->second;
     i = end;
   }

@@ -67,15 +67,19 @@ std::string wgmmaFunction(StringRef name, int n, StringRef ptxType, bool aInRegi
   return out;
 }
 
-constexpr const char *kKernel = R"cu(
-namespace {
+constexpr const char *kConstants = R"cu(
 constexpr int kBM = 128, kBN = $BN, kD = $D, kDV = $DV, kStages = $STAGES;
 constexpr int kHeads = $H, kKvHeads = $HKV;
 constexpr int kQBytes = kBM * kD * 2, kKBytes = kBN * kD * 2, kVBytes = kBN * kDV * 2;
 // Tiles, then 1 + 3 * kStages mbarriers, plus room to align to 1024 bytes
 // (the 128-byte swizzle pattern repeats every 1024).
 constexpr int kSmemBytes = kQBytes + kStages * (kKBytes + kVBytes) + 256 + 1024;
+)cu";
 
+constexpr const char *kKernel = R"cu(
+static_assert(kSmemBytes <= 227 * 1024, "tiles exceed the shared memory of a block");
+
+namespace {
 /// The score chain on one consumer's 64 x kBN score tile, in log2 units.
 template <bool kMasked>
 __device__ __forceinline__ void scoreTile(float (&s)[kBN / 2], int b, int h, int t0, int s0,
@@ -177,7 +181,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk)
-      $WGMMA_SCORES(s,
+      wgmmaScores(s,
                     wgmmaDescriptor(sQ + (kk / 4) * kBM * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024),
                     wgmmaDescriptor(sK + stage * kKBytes + (kk / 4) * kBN * 128 + (kk % 4) * 32, 16, 1024),
                     kk > 0);
@@ -225,7 +229,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < kBN / 16; ++kk)
-      $WGMMA_VALUES(o, p[kk], wgmmaDescriptor(sV + stage * kVBytes + kk * 16 * 128, kBN * 128, 1024), 1);
+      wgmmaValues(o, p[kk], wgmmaDescriptor(sV + stage * kVBytes + kk * 16 * 128, kBN * 128, 1024), 1);
     wgmmaCommit();
     wgmmaWait<0>();
     registerFence(o);
@@ -283,22 +287,24 @@ $CHECKS
       !attnDescriptor(&tmV, v, keyRows, kBN))
     return attnFail(3, "encoding the TMA descriptors failed (driver without "
                        "cuTensorMapEncodeTiled, or sizes past its limits)");
-  static const cudaError_t attributeStatus = cudaFuncSetAttribute(
-      ${NAME}_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  if (attributeStatus != cudaSuccess)
-    return attnFail(4, "%s", cudaGetErrorString(attributeStatus));
-  dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
-  ${NAME}_kernel<<<grid, 384, kSmemBytes, (cudaStream_t)stream>>>(
-      tmQ, tmK, tmV, ($ELEM *)out->data, out->strides[0], out->strides[1], out->strides[2], lse,
-      $LENGTHS, (int)T, (int)S);
-  const cudaError_t status = cudaGetLastError();
+  const void *kernel = attnKernel(kSmemBytes);
+  if (!kernel)
+    return 4;
+  void *outData = out->data;
+  const void *lengthsData = $LENGTHS;
+  long long osB = out->strides[0], osH = out->strides[1], osT = out->strides[2];
+  int Ti = (int)T, Si = (int)S;
+  void *args[] = {&tmQ, &tmK, &tmV, &outData, &osB, &osH, &osT, &lse, &lengthsData, &Ti, &Si};
+  const dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
+  const cudaError_t status =
+      cudaLaunchKernel(kernel, grid, dim3(384), args, kSmemBytes, (cudaStream_t)stream);
   return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
 }
 )cu";
 } // namespace
 
-LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
-                                    raw_ostream &os) {
+FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
+                                             StringRef name) {
   int maxDim = std::max(a.headDim, a.valueDim);
   int bn = maxDim <= 128 ? 128 : 64;
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
@@ -309,38 +315,40 @@ LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
                 "1.44269504089f"
               : "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L)";
   double scale = hasMods ? a.scale : a.scale * M_LOG2E;
-  if (failed(emitScoreChain(a, os)))
-    return failure();
-  os << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
-     << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true);
   std::string scaleText = llvm::formatv("{0:e9}f", scale).str();
-  os << substitute(kKernel,
-                   {{"BN", std::to_string(bn)},
-                    {"D", std::to_string(a.headDim)},
-                    {"DV", std::to_string(a.valueDim)},
-                    {"STAGES", "2"},
-                    {"H", std::to_string(a.heads)},
-                    {"HKV", std::to_string(a.kvHeads)},
-                    {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
-                    {"NAME", name.str()},
-                    {"ELEM", elementTypeName(a.element).str()},
-                    {"LENGTH_TYPE", lengthType(a)},
-                    {"WGMMA_SCORES", "wgmmaScores"},
-                    {"WGMMA_VALUES", "wgmmaValues"}});
+  std::vector<std::pair<StringRef, std::string>> names = {
+      {"BN", std::to_string(bn)},
+      {"D", std::to_string(a.headDim)},
+      {"DV", std::to_string(a.valueDim)},
+      {"STAGES", "2"},
+      {"H", std::to_string(a.heads)},
+      {"HKV", std::to_string(a.kvHeads)},
+      {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
+      {"NAME", name.str()},
+      {"ELEM", elementTypeName(a.element).str()},
+      {"LENGTH_TYPE", lengthType(a)},
+      {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
+      {"PARAMS", softmaxParameters(a)}};
 
+  KernelParts parts;
+  parts.constants = substitute(kConstants, names);
+  llvm::raw_string_ostream device(parts.device);
+  if (failed(emitScoreChain(a, device)))
+    return failure();
+  device << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
+         << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true)
+         << substitute(kKernel, names);
   std::string checks;
   llvm::raw_string_ostream checkStream(checks);
   emitSoftmaxChecks(a, checkStream);
-  os << "\n#ifndef __CUDACC_RTC__\n";
-  os << substitute(kLauncher,
-                   {{"NAME", name.str()},
-                    {"PARAMS", softmaxParameters(a)},
-                    {"CHECKS", checks},
-                    {"H", std::to_string(a.heads)},
-                    {"ELEM", elementTypeName(a.element).str()},
-                    {"LENGTHS", a.lengths ? "(const " + lengthType(a) +
-                                                " *)lengths->data"
-                                          : "nullptr"}});
-  os << "#endif // __CUDACC_RTC__\n";
-  return success();
+  names.push_back({"CHECKS", checks});
+  parts.launcher = substitute(kLauncher, names);
+  parts.parameters = softmaxParameters(a) + ", float *lse";
+  parts.doc = "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "
+              "each\n// query's scores, [B, H, T] contiguous f32 (-inf for fully "
+              "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
+              "strides multiples of\n// 8 elements, 16-byte aligned data; out "
+              "with a contiguous last dim.";
+  parts.runtimeHeader = "sm90.cuh";
+  return parts;
 }

@@ -12,6 +12,10 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#ifndef INFINITY // NVRTC has no <math.h>
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+
 namespace attn_rt {
 
 __device__ inline unsigned sharedAddress(const void *p) {

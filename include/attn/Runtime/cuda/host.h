@@ -9,6 +9,8 @@
 #ifndef ATTN_RUNTIME_CUDA_HOST_H
 #define ATTN_RUNTIME_CUDA_HOST_H
 
+#include "attn/Runtime/cuda/tensor_map.h"
+
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <cudaTypedefs.h>
@@ -36,8 +38,9 @@ inline int fail(int code, const char *format, ...) {
 
 /// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements, innermost
 /// dimension first, boxes of `box` elements with 128-byte swizzling (the
-/// innermost box extent must be 64 elements). Returns false on failure.
-inline bool encodeTensorMap4d(void *map, const void *data,
+/// innermost box extent must be 64 elements). TMA moves bytes: bf16 also
+/// describes f16 here. Returns false on failure.
+inline bool encodeTensorMap4d(TensorMap *map, const void *data,
                               const uint64_t dims[4],
                               const uint64_t byteStrides[3],
                               const uint32_t box[4]) {
@@ -54,7 +57,8 @@ inline bool encodeTensorMap4d(void *map, const void *data,
   if (!encode)
     return false;
   const uint32_t elementStrides[4] = {1, 1, 1, 1};
-  return encode(static_cast<CUtensorMap *>(map),
+  static_assert(sizeof(TensorMap) == sizeof(CUtensorMap), "TMA descriptor");
+  return encode(reinterpret_cast<CUtensorMap *>(map),
                 CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void *>(data),
                 dims, byteStrides, box, elementStrides,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,

@@ -12,14 +12,9 @@
 #define ATTN_RUNTIME_CUDA_SM90_CUH
 
 #include "attn/Runtime/cuda/common.cuh"
+#include "attn/Runtime/cuda/tensor_map.h"
 
 namespace attn_rt {
-
-/// A TMA descriptor as the driver encodes it (CUtensorMap): 128 opaque
-/// bytes, passed to kernels by value as a __grid_constant__ parameter.
-struct alignas(64) TensorMap {
-  unsigned long long opaque[16];
-};
 
 // --- mbarriers ------------------------------------------------------------
 
