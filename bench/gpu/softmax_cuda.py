@@ -109,6 +109,25 @@ def build(directory, name, include):
     return fn, err, spills
 
 
+def build_nvrtc(directory, name, include):
+    """The same source built by a host compiler; NVRTC compiles the kernel on first use."""
+    so = os.path.join(directory, name + "_nvrtc.so")
+    cuda = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+    cmd = ["g++", "-O2", "-std=c++17", "-shared", "-fPIC", "-x", "c++", "-DATTN_CUDA_NVRTC",
+           f'-DATTN_INCLUDE_DIR="{include}"', "-I", include, "-I", directory,
+           "-I", cuda + "/include", os.path.join(directory, name + ".cu"), "-o", so,
+           "-L", cuda + "/lib64", "-lnvrtc", "-lcudart", "-Wl,-rpath," + cuda + "/lib64"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(r.stderr[-3000:])
+    lib = ctypes.CDLL(so)
+    fn = getattr(lib, name)
+    fn.restype = ctypes.c_int
+    err = getattr(lib, name + "_error")
+    err.restype = ctypes.c_char_p
+    return fn, err, ["NVRTC"]
+
+
 def reference(v, q, k, val, dtype_math, lengths=None):
     """softmax(mod(scale q k^T) + mask) v in dtype_math, in query chunks."""
     import torch
@@ -159,6 +178,13 @@ def run(args):
             print(f"built {v['name']}: {libs[v['name']][2]}", flush=True)
         except Exception as e:
             print(f"BUILD FAILED {v['name']}: {e}", flush=True)
+    try:
+        libs["causal_d128_nvrtc"] = build_nvrtc(args.dir, "causal_d128", include)
+        VARIANTS.append(dict(next(x for x in VARIANTS if x["name"] == "causal_d128"),
+                             name="causal_d128_nvrtc"))
+        print("built causal_d128 with NVRTC", flush=True)
+    except Exception as e:
+        print(f"NVRTC BUILD FAILED: {e}", flush=True)
     ok = True
     shapes = [(1, 1, 1), (2, 37, 37), (1, 200, 200), (2, 300, 100), (1, 5, 333),
               (1, 1000, 1000), (1, 129, 129), (2, 2048, 2048)]
@@ -208,7 +234,8 @@ def run(args):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import flex_attention, create_block_mask
     flex = torch.compile(flex_attention)
-    for name, causal, B, T in [("causal_d128", True, 4, 4096), ("causal_d128", True, 1, 16384),
+    for name, causal, B, T in [("causal_d128", True, 4, 4096), ("causal_d128_nvrtc", True, 4, 4096),
+                               ("causal_d128", True, 1, 16384),
                                ("full_d128", False, 4, 4096), ("gqa_d128", True, 4, 4096)]:
         if name not in libs:
             continue

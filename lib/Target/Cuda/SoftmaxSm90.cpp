@@ -169,33 +169,40 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
   for (int i = 0; i < kDV / 2; ++i)
     o[i] = 0.f;
   float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
-  mbarrierWait(barQ, 0);
-
-  for (int i = 0; i < tiles; ++i) {
-    const int tile = tileLast - i, stage = i % kStages;
-    const unsigned phase = (i / kStages) & 1;
-    const int s0 = tile * kBN;
-    float s[kBN / 2];
-    mbarrierWait(&fullK[stage], phase);
+  float s[kBN / 2];
+  unsigned p[kBN / 16][4];
+  // S = Q K^T for the key tile in `stage`, issued asynchronously.
+  auto issueScores = [&](int stage) {
     registerFence(s);
     wgmmaFence();
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk)
       wgmmaScores(s,
-                    wgmmaDescriptor(sQ + (kk / 4) * kBM * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024),
-                    wgmmaDescriptor(sK + stage * kKBytes + (kk / 4) * kBN * 128 + (kk % 4) * 32, 16, 1024),
-                    kk > 0);
+                  wgmmaDescriptor(sQ + (kk / 4) * kBM * 128 + wg * 64 * 128 + (kk % 4) * 32, 16, 1024),
+                  wgmmaDescriptor(sK + stage * kKBytes + (kk / 4) * kBN * 128 + (kk % 4) * 32, 16, 1024),
+                  kk > 0);
     wgmmaCommit();
-    wgmmaWait<0>();
-    registerFence(s);
-
+  };
+  // O += P V for the value tile in `stage`, issued asynchronously; P is read
+  // from registers until the wgmma completes.
+  auto issueValues = [&](int stage) {
+    registerFence(o);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < kBN / 16; ++kk)
+      wgmmaValues(o, p[kk], wgmmaDescriptor(sV + stage * kVBytes + kk * 16 * 128, kBN * 128, 1024), 1);
+    wgmmaCommit();
+  };
+  // The score chain and the online softmax on the scores of the i-th tile:
+  // leaves its probabilities in s and the factors that rescale earlier tiles.
+  auto softmaxTile = [&](int i, float (&rescale)[2]) {
+    const int s0 = (tileLast - i) * kBN;
     float tileMax[2] = {rowMax[0], rowMax[1]};
     if (wgFirst <= wgLast && attnTileVisible(wgFirst, wgLast, s0, s0 + kBN - 1, T, L))
       scoreTile<false>(s, b, h, t0, s0, T, L, tileMax);
     else
       scoreTile<true>(s, b, h, t0, s0, T, L, tileMax);
-
-    float rescale[2], base[2], tileSum[2] = {0.f, 0.f};
+    float base[2], tileSum[2] = {0.f, 0.f};
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       const float m = quadMax(tileMax[r]);
@@ -203,39 +210,72 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
       rescale[r] = exp2Approx(rowMax[r] - base[r]);
       rowMax[r] = m;
     }
-    unsigned p[kBN / 16][4];
 #pragma unroll
     for (int k = 0; k < kBN / 8; ++k)
 #pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        const float p0 = exp2Approx(s[k * 4 + r * 2] - base[r]);
-        const float p1 = exp2Approx(s[k * 4 + r * 2 + 1] - base[r]);
-        tileSum[r] += p0 + p1;
-        p[k / 2][(k % 2) * 2 + r] = pack2<$ELEM>(p0, p1);
+      for (int e = 0; e < 4; ++e) {
+        s[k * 4 + e] = exp2Approx(s[k * 4 + e] - base[e / 2]);
+        tileSum[e / 2] += s[k * 4 + e];
       }
 #pragma unroll
     for (int r = 0; r < 2; ++r)
       rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
+  };
+  // The probabilities as the A operand: the accumulator layout of a 16-key
+  // slice is the A fragment's.
+  auto packProbabilities = [&] {
 #pragma unroll
-    for (int k = 0; k < kDV / 8; ++k)
+    for (int k = 0; k < kBN / 8; ++k)
 #pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        o[k * 4 + r * 2] *= rescale[r];
-        o[k * 4 + r * 2 + 1] *= rescale[r];
-      }
-
-    mbarrierWait(&fullV[stage], phase);
-    registerFence(o);
-    wgmmaFence();
-#pragma unroll
-    for (int kk = 0; kk < kBN / 16; ++kk)
-      wgmmaValues(o, p[kk], wgmmaDescriptor(sV + stage * kVBytes + kk * 16 * 128, kBN * 128, 1024), 1);
-    wgmmaCommit();
-    wgmmaWait<0>();
-    registerFence(o);
+      for (int r = 0; r < 2; ++r)
+        p[k / 2][(k % 2) * 2 + r] = pack2<$ELEM>(s[k * 4 + r * 2], s[k * 4 + r * 2 + 1]);
+  };
+  auto release = [&](int stage) {
     __syncwarp();
     if (lane == 0)
       mbarrierArrive(&empty[stage]);
+  };
+
+  mbarrierWait(barQ, 0);
+  if (tiles > 0) {
+    mbarrierWait(&fullK[0], 0);
+    issueScores(0);
+    wgmmaWait<0>();
+    registerFence(s);
+    float rescale[2]; // O is still 0
+    softmaxTile(0, rescale);
+    packProbabilities();
+  }
+  // Tile i's scores are computed while tile i-1's P V is in flight, and its
+  // softmax runs while the tensor cores finish that P V.
+  for (int i = 1; i < tiles; ++i) {
+    const int stage = i % kStages, previous = (i - 1) % kStages;
+    mbarrierWait(&fullK[stage], (i / kStages) & 1);
+    issueScores(stage);
+    mbarrierWait(&fullV[previous], ((i - 1) / kStages) & 1);
+    issueValues(previous);
+    wgmmaWait<1>();
+    registerFence(s);
+    float rescale[2];
+    softmaxTile(i, rescale);
+    wgmmaWait<0>();
+    registerFence(o);
+    registerFence(p);
+#pragma unroll
+    for (int k = 0; k < kDV / 8; ++k)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        o[k * 4 + e] *= rescale[e / 2];
+    packProbabilities();
+    release(previous);
+  }
+  if (tiles > 0) {
+    const int last = (tiles - 1) % kStages;
+    mbarrierWait(&fullV[last], ((tiles - 1) / kStages) & 1);
+    issueValues(last);
+    wgmmaWait<0>();
+    registerFence(o);
+    release(last);
   }
 
 #pragma unroll
