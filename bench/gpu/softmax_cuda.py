@@ -12,8 +12,13 @@ Two steps, two machines:
              the causal and full variants against PyTorch SDPA (flash and cuDNN
              backends) and FlexAttention in the same process, and writes a table.
 
-Usage: bench/gpu/softmax_cuda.py emit DIR [--compiler build/bin/attention-opt]
-       bench/gpu/softmax_cuda.py run DIR [--out FILE.md] [--iters N]
+Usage: bench/gpu/softmax_cuda.py emit DIR [--compiler build/bin/attention-opt] [--arch sm_80]
+       bench/gpu/softmax_cuda.py run DIR [--out FILE.md] [--iters N] [--arch sm_80]
+                                 [--include DIR]
+--arch sm_80 emits the mma.sync kernels (--cuda-arch=sm_80) and builds them as
+compute_80 PTX, which the driver compiles for the GPU at hand (an H100 runs it);
+the default is sm_90a. --include names the attn runtime headers (default
+ROOT/include).
 """
 import argparse
 import ctypes
@@ -76,7 +81,8 @@ def emit(args):
         path = os.path.join(args.dir, v["name"] + ".mlir")
         with open(path, "w") as f:
             f.write(mlir(v))
-        subprocess.run([args.compiler, path, "--emit=cuda", "-o", args.dir], check=True)
+        subprocess.run([args.compiler, path, "--emit=cuda", "--cuda-arch=" + args.arch, "-o",
+                        args.dir], check=True)
     print(f"wrote {len(VARIANTS)} variants to {args.dir}")
 
 
@@ -92,10 +98,15 @@ def describe(t):
                   (ctypes.c_int64 * 4)(*t.stride()))
 
 
-def build(directory, name, include):
+# sm_80 kernels run on later GPUs as PTX that the driver compiles at load time.
+GENCODE = {"sm_90a": "-gencode=arch=compute_90a,code=sm_90a",
+           "sm_80": "-gencode=arch=compute_80,code=compute_80"}
+
+
+def build(directory, name, include, arch):
     so = os.path.join(directory, name + ".so")
     cmd = ["nvcc", "-O3", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
-           "-gencode=arch=compute_90a,code=sm_90a", "-I", include, "-I", directory,
+           GENCODE[arch], "-I", include, "-I", directory,
            "-Xptxas", "-v", os.path.join(directory, name + ".cu"), "-o", so]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
@@ -149,13 +160,13 @@ def run(args):
     import torch
     import torch.nn.functional as F
     torch.manual_seed(int.from_bytes(os.urandom(4), "little"))
-    include = os.path.join(ROOT, "include")
+    include = args.include or os.path.join(ROOT, "include")
     dev = "cuda"
     rows, checks = [], []
     libs = {}
     for v in VARIANTS:
         try:
-            libs[v["name"]] = build(args.dir, v["name"], include)
+            libs[v["name"]] = build(args.dir, v["name"], include, args.arch)
             print(f"built {v['name']}: {libs[v['name']][2]}", flush=True)
         except Exception as e:
             print(f"BUILD FAILED {v['name']}: {e}", flush=True)
@@ -245,11 +256,12 @@ def run(args):
         rows.append((name, B, T, H, Hkv, D, flops, res))
         print(name, B, T, {k2: (round(t, 3) if t else None) for k2, t in res.items()}, flush=True)
 
-    lines = [f"# Softmax attention: attention-opt --emit=cuda (sm_90a) vs PyTorch peers",
+    lines = [f"# Softmax attention: attention-opt --emit=cuda ({args.arch}) vs PyTorch peers",
              "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, "
              f"median of {args.iters} runs (CUDA events).", "",
-             "Command: `python3 bench/gpu/softmax_cuda.py emit .devcarry/cuda` here, then on the GPU "
-             "`python3 bench/gpu/softmax_cuda.py run .devcarry/cuda` (bench/gpu/run_softmax.sh).", "",
+             f"Command: `python3 bench/gpu/softmax_cuda.py emit DIR --arch {args.arch}` here, then on the "
+             f"GPU `python3 bench/gpu/softmax_cuda.py run DIR --arch {args.arch}`"
+             + (" (compute_80 PTX, JIT-compiled by the driver)." if args.arch == "sm_80" else "."), "",
              "| variant | B | T | Hq/Hkv | D | ours ms | TFLOP/s | SDPA flash ms | cuDNN ms | Flex ms | x flash | x cuDNN | x Flex |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, B, T, H, Hkv, D, flops, res in rows:
@@ -282,10 +294,13 @@ def main():
     e = sub.add_parser("emit")
     e.add_argument("dir")
     e.add_argument("--compiler", default=os.path.join(ROOT, "build/bin/attention-opt"))
+    e.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
     r = sub.add_parser("run")
     r.add_argument("dir")
     r.add_argument("--out")
     r.add_argument("--iters", type=int, default=30)
+    r.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
+    r.add_argument("--include", help="the attn runtime headers (default: ROOT/include)")
     args = ap.parse_args()
     return emit(args) if args.cmd == "emit" else run(args)
 

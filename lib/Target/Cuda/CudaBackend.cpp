@@ -87,9 +87,6 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
   FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
   if (failed(softmax))
     return failure();
-  if (arch != Arch::sm90a)
-    return function.emitError("the sm_80 softmax kernel is not implemented "
-                              "yet; use --cuda-arch=sm_90a");
   EmittedSource source;
   llvm::raw_string_ostream os(source.kernel);
   std::vector<std::pair<StringRef, std::string>> names = {
@@ -97,7 +94,7 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
       {"NAME", name.str()},
       {"ARCH", arch == Arch::sm90a ? "sm_90a" : "sm_80"},
       {"CC", arch == Arch::sm90a ? "90a" : "80"},
-      {"RUNTIME", arch == Arch::sm90a ? "sm90.cuh" : "sm80.cuh"},
+      {"RUNTIME", arch == Arch::sm90a ? "sm90.cuh" : "mma_sm80.cuh"},
       {"PARAMS", softmaxParameters(*softmax)},
       {"DOC", "// Softmax attention. lse, if not NULL, receives the log-sum-exp "
               "of each\n// query's scores, [B, H, T] contiguous f32 (-inf for "
@@ -107,7 +104,9 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
   os << substitute(kPrologue, names);
   std::string kernel;
   llvm::raw_string_ostream kernelStream(kernel);
-  if (failed(emitSoftmaxSm90(*softmax, name, kernelStream)))
+  if (failed(arch == Arch::sm90a
+                 ? emitSoftmaxSm90(*softmax, name, kernelStream)
+                 : emitSoftmaxSm80(*softmax, name, kernelStream)))
     return failure();
   // The host prologue goes right after the guard that opens the host part.
   StringRef guard = "#ifndef __CUDACC_RTC__\n";

@@ -15,6 +15,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace attn;
 using namespace attn::cuda;
@@ -356,6 +358,114 @@ LogicalResult cuda::emitScoreChain(const SoftmaxAttention &a, raw_ostream &os) {
   return success();
 }
 
+namespace {
+constexpr const char *kFragmentFunctions = R"cu(
+/// The score chain on one warp's 16 x kN score fragment in the m16n8
+/// accumulator layout (mma.sync tiles; each warp's part of a wgmma tile):
+/// s[4n + 2i + j] is query row t0 + 8i, key s0 + 8n + 2 (lane % 4) + j.
+/// Leaves scores in log2 units and folds the rows' maxima into tileMax.
+template <bool kMasked, int kN>
+__device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, int h, int t0, int s0,
+                                              int T, int L, float (&tileMax)[2]) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int k = 0; k < kN / 8; ++k)
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        float &x = s[k * 4 + i * 2 + j];
+        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
+        x = $CHAIN;
+        tileMax[i] = fmaxf(tileMax[i], x);
+      }
+}
+
+/// One online-softmax step on a scored fragment: moves the row maxima to
+/// tileMax, rescales the running sums and the output fragment o, and writes
+/// P = 2^(s - max) as the A fragments of the P V product (p[k] covers the
+/// fragment's keys 16k to 16k + 15).
+template <typename Elem, int kN, int kNV>
+__device__ __forceinline__ void attnOnlineSoftmax(const float (&s)[kN / 2],
+                                                  const float (&tileMax)[2], float (&rowMax)[2],
+                                                  float (&rowSum)[2], float (&o)[kNV / 2],
+                                                  unsigned (&p)[kN / 16][4]) {
+  using namespace attn_rt;
+  float rescale[2], base[2], tileSum[2] = {0.f, 0.f};
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float m = quadMax(tileMax[r]);
+    base[r] = m == -INFINITY ? 0.f : m; // a row masked so far stays 0
+    rescale[r] = exp2Approx(rowMax[r] - base[r]);
+    rowMax[r] = m;
+  }
+#pragma unroll
+  for (int k = 0; k < kN / 8; ++k)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float p0 = exp2Approx(s[k * 4 + r * 2] - base[r]);
+      const float p1 = exp2Approx(s[k * 4 + r * 2 + 1] - base[r]);
+      tileSum[r] += p0 + p1;
+      p[k / 2][(k % 2) * 2 + r] = pack2<Elem>(p0, p1);
+    }
+#pragma unroll
+  for (int r = 0; r < 2; ++r)
+    rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
+#pragma unroll
+  for (int k = 0; k < kNV / 8; ++k)
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      o[k * 4 + r * 2] *= rescale[r];
+      o[k * 4 + r * 2 + 1] *= rescale[r];
+    }
+}
+
+/// Writes rows t0 and t0 + 8 (those below T) of a warp's output fragment to
+/// out, normalized (fully masked rows give 0), and their natural-log
+/// log-sum-exp to lse ([B, heads, T]) if given.
+template <typename Elem, int kNV>
+__device__ __forceinline__ void attnStoreRows(const float (&o)[kNV / 2], const float (&rowMax)[2],
+                                              const float (&rowSum)[2], Elem *__restrict__ out,
+                                              long long osB, long long osH, long long osT,
+                                              float *__restrict__ lse, int heads, int b, int h,
+                                              int t0, int T) {
+  using namespace attn_rt;
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float sum = quadSum(rowSum[r]);
+    const float inverse = sum > 0.f ? 1.f / sum : 0.f;
+    const int t = t0 + r * 8;
+    if (t >= T)
+      continue;
+    Elem *row = out + b * osB + h * osH + t * osT;
+#pragma unroll
+    for (int k = 0; k < kNV / 8; ++k)
+      *reinterpret_cast<unsigned *>(row + k * 8 + 2 * (lane % 4)) =
+          pack2<Elem>(o[k * 4 + r * 2] * inverse, o[k * 4 + r * 2 + 1] * inverse);
+    if (lse && lane % 4 == 0)
+      lse[((long long)b * heads + h) * T + t] =
+          sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
+  }
+}
+)cu";
+} // namespace
+
+LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
+                                         raw_ostream &os) {
+  if (failed(emitScoreChain(a, os)))
+    return failure();
+  // Without score mods the scale and log2(e) fold into one multiply.
+  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
+  std::string scale =
+      llvm::formatv("{0:e9}f", hasMods ? a.scale : a.scale * M_LOG2E).str();
+  std::string chain = "attnScoreChain<kMasked>(x * " + scale +
+                      ", b, h, t, key, T, L)" +
+                      (hasMods ? " * 1.44269504089f" : "");
+  os << substitute(kFragmentFunctions, {{"CHAIN", chain}});
+  return success();
+}
+
 void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   os << substitute(R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
   if (q->shape[1] != $H || q->shape[3] != $D)
@@ -377,6 +487,20 @@ void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
     os << "  if (lengths->shape[0] != B)\n"
           "    return attnFail(1, \"lengths has %lld entries; expected B = "
           "%lld\", (long long)lengths->shape[0], (long long)B);\n";
+  // Both kernels copy q, k and v in 16-byte pieces (TMA, cp.async) and
+  // store the output 2 elements at a time.
+  os << R"cu(  const attn_cuda_tensor *inputs[3] = {q, k, v};
+  for (const attn_cuda_tensor *t : inputs)
+    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
+        (uintptr_t)t->data % 16)
+      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
+                         "of multiples of 8 elements and 16-byte aligned data");
+  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
+    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
+                       "4-byte aligned data");
+  if (B == 0 || T == 0)
+    return 0;
+)cu";
 }
 
 std::string cuda::softmaxParameters(const SoftmaxAttention &a) {

@@ -16,10 +16,6 @@
 
 #include "Emitter.h"
 
-#include "llvm/Support/FormatVariadic.h"
-
-#include <cmath>
-
 using namespace mlir;
 using namespace attn;
 using namespace attn::cuda;
@@ -75,24 +71,6 @@ constexpr int kQBytes = kBM * kD * 2, kKBytes = kBN * kD * 2, kVBytes = kBN * kD
 // Tiles, then 1 + 3 * kStages mbarriers, plus room to align to 1024 bytes
 // (the 128-byte swizzle pattern repeats every 1024).
 constexpr int kSmemBytes = kQBytes + kStages * (kKBytes + kVBytes) + 256 + 1024;
-
-/// The score chain on one consumer's 64 x kBN score tile, in log2 units.
-template <bool kMasked>
-__device__ __forceinline__ void scoreTile(float (&s)[kBN / 2], int b, int h, int t0, int s0,
-                                          int T, int L, float (&tileMax)[2]) {
-  const int lane = threadIdx.x % 32;
-#pragma unroll
-  for (int k = 0; k < kBN / 8; ++k)
-#pragma unroll
-    for (int i = 0; i < 2; ++i)
-#pragma unroll
-      for (int j = 0; j < 2; ++j) {
-        float &x = s[k * 4 + i * 2 + j];
-        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
-        x = $CHAIN;
-        tileMax[i] = fmaxf(tileMax[i], x);
-      }
-}
 } // namespace
 
 extern "C" __global__ void __launch_bounds__(384, 1)
@@ -187,38 +165,11 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
 
     float tileMax[2] = {rowMax[0], rowMax[1]};
     if (wgFirst <= wgLast && attnTileVisible(wgFirst, wgLast, s0, s0 + kBN - 1, T, L))
-      scoreTile<false>(s, b, h, t0, s0, T, L, tileMax);
+      attnScoreTile<false, kBN>(s, b, h, t0, s0, T, L, tileMax);
     else
-      scoreTile<true>(s, b, h, t0, s0, T, L, tileMax);
-
-    float rescale[2], base[2], tileSum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float m = quadMax(tileMax[r]);
-      base[r] = m == -INFINITY ? 0.f : m; // a row masked so far stays 0
-      rescale[r] = exp2Approx(rowMax[r] - base[r]);
-      rowMax[r] = m;
-    }
+      attnScoreTile<true, kBN>(s, b, h, t0, s0, T, L, tileMax);
     unsigned p[kBN / 16][4];
-#pragma unroll
-    for (int k = 0; k < kBN / 8; ++k)
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        const float p0 = exp2Approx(s[k * 4 + r * 2] - base[r]);
-        const float p1 = exp2Approx(s[k * 4 + r * 2 + 1] - base[r]);
-        tileSum[r] += p0 + p1;
-        p[k / 2][(k % 2) * 2 + r] = pack2<$ELEM>(p0, p1);
-      }
-#pragma unroll
-    for (int r = 0; r < 2; ++r)
-      rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
-#pragma unroll
-    for (int k = 0; k < kDV / 8; ++k)
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        o[k * 4 + r * 2] *= rescale[r];
-        o[k * 4 + r * 2 + 1] *= rescale[r];
-      }
+    attnOnlineSoftmax<$ELEM, kBN, kDV>(s, tileMax, rowMax, rowSum, o, p);
 
     mbarrierWait(&fullV[stage], phase);
     registerFence(o);
@@ -234,22 +185,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
       mbarrierArrive(&empty[stage]);
   }
 
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const float sum = quadSum(rowSum[r]);
-    const float inverse = sum > 0.f ? 1.f / sum : 0.f; // fully masked rows: 0
-    const int t = t0 + r * 8;
-    if (t >= T)
-      continue;
-    $ELEM *row = out + b * osB + h * osH + t * osT;
-#pragma unroll
-    for (int k = 0; k < kDV / 8; ++k)
-      *reinterpret_cast<unsigned *>(row + k * 8 + 2 * (lane % 4)) =
-          pack2<$ELEM>(o[k * 4 + r * 2] * inverse, o[k * 4 + r * 2 + 1] * inverse);
-    if (lse && lane % 4 == 0)
-      lse[((long long)b * kHeads + h) * T + t] =
-          sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
-  }
+  attnStoreRows<$ELEM, kDV>(o, rowMax, rowSum, out, osB, osH, osT, lse, kHeads, b, h, t0, T);
 }
 )cu";
 
@@ -265,17 +201,6 @@ static attn_rt::TensorMap *attnDescriptor(attn_rt::TensorMap *map, const attn_cu
 
 extern "C" int $NAME($PARAMS, float *lse, void *stream) {
 $CHECKS
-  const attn_cuda_tensor *inputs[3] = {q, k, v};
-  for (const attn_cuda_tensor *t : inputs)
-    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
-        (uintptr_t)t->data % 16)
-      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
-                         "of multiples of 8 elements and 16-byte aligned data");
-  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
-    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
-                       "4-byte aligned data");
-  if (B == 0 || T == 0)
-    return 0;
   attn_rt::TensorMap tmQ, tmK, tmV;
   // Without keys no tile is read; the maps still need a valid shape.
   const uint64_t keyRows = S > 0 ? S : 1;
@@ -302,18 +227,10 @@ LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
   int maxDim = std::max(a.headDim, a.valueDim);
   int bn = maxDim <= 128 ? 128 : 64;
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
-  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
-  // Without score mods the scale and log2(e) fold into one multiply.
-  std::string chain =
-      hasMods ? "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L) * "
-                "1.44269504089f"
-              : "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L)";
-  double scale = hasMods ? a.scale : a.scale * M_LOG2E;
-  if (failed(emitScoreChain(a, os)))
+  if (failed(emitSoftmaxFragments(a, os)))
     return failure();
   os << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
      << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true);
-  std::string scaleText = llvm::formatv("{0:e9}f", scale).str();
   os << substitute(kKernel,
                    {{"BN", std::to_string(bn)},
                     {"D", std::to_string(a.headDim)},
@@ -321,7 +238,6 @@ LogicalResult cuda::emitSoftmaxSm90(const SoftmaxAttention &a, StringRef name,
                     {"STAGES", "2"},
                     {"H", std::to_string(a.heads)},
                     {"HKV", std::to_string(a.kvHeads)},
-                    {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
                     {"NAME", name.str()},
                     {"ELEM", elementTypeName(a.element).str()},
                     {"WGMMA_SCORES", "wgmmaScores"},
