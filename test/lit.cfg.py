@@ -24,3 +24,13 @@ config.substitutions.append(("%reference", os.path.join(config.attn_src_root, "t
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attention-opt", "attention-run"], tool_dirs)
+
+# Generated CUDA is compiled with the machine's nvcc (CUDA 13.0); no GPU is
+# needed for that. Running it happens on a GPU through bench/gpu.
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+nvcc = os.path.join(cuda_home, "bin", "nvcc")
+if os.path.exists(nvcc):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))
+    config.substitutions.append(("%cuda_home", cuda_home))
+config.substitutions.append(("%attn_include", os.path.join(config.attn_src_root, "include")))

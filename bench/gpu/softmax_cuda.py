@@ -121,7 +121,8 @@ def build(directory, name, include, arch):
 
 
 def reference(v, q, k, val, dtype_math, lengths=None):
-    """softmax(mod(scale q k^T) + mask) v in dtype_math, in query chunks."""
+    """softmax(mod(scale q k^T) + mask) v in dtype_math, in query chunks, and the
+    rows' natural log-sum-exp (-inf for fully masked rows)."""
     import torch
     B, H, T, D = q.shape
     S = k.shape[2]
@@ -130,6 +131,7 @@ def reference(v, q, k, val, dtype_math, lengths=None):
     vv = val.to(dtype_math).repeat_interleave(g, dim=1)
     scale = 1.0 / math.sqrt(D)
     out = torch.empty(B, H, T, val.shape[3], dtype=dtype_math, device=q.device)
+    lse = torch.empty(B, H, T, dtype=dtype_math, device=q.device)
     s_idx = torch.arange(S, device=q.device)
     for t0 in range(0, T, 256):
         t1 = min(T, t0 + 256)
@@ -144,9 +146,10 @@ def reference(v, q, k, val, dtype_math, lengths=None):
         elif v["mask"] == "window":
             keep &= (s_idx[None, :] <= p_pos) & (s_idx[None, :] > p_pos - v["window"])
         s = s.masked_fill(~keep, float("-inf"))
+        lse[:, :, t0:t1] = torch.logsumexp(s, dim=-1)
         p = torch.softmax(s, dim=-1).nan_to_num(0.0)  # fully masked rows: 0
         out[:, :, t0:t1] = torch.matmul(p.to(dtype_math), vv)
-    return out
+    return out, lse
 
 
 def relerr(a, b):
@@ -189,14 +192,22 @@ def run(args):
             rc = fn(ctypes.byref(qd), ctypes.byref(kd), ctypes.byref(vd), ctypes.byref(od),
                     ctypes.c_void_p(lse.data_ptr()), None)
             torch.cuda.synchronize()
-            ref = reference(v, q, k, val, torch.float64)
-            plain = reference(v, q, k, val, tdt)
+            ref, ref_lse = reference(v, q, k, val, torch.float64)
+            plain = reference(v, q, k, val, tdt)[0]
             e_ours, e_plain = relerr(o, ref), relerr(plain, ref)
             nan = bool(torch.isnan(o).any().item())
-            good = rc == 0 and not nan and e_ours <= max(e_plain * 1.25, 1e-3 if T * S <= 64 else 0)
-            checks.append((v["name"], (B, T, S), rc, e_ours, e_plain, nan, good))
+            # lse: -inf exactly where the reference's row is fully masked, else
+            # within f32 accumulation error of it.
+            lse_masked = torch.isinf(ref_lse)
+            lse_ok = bool(torch.equal(torch.isneginf(lse), lse_masked)) and (
+                lse_masked.all().item() or
+                (lse.double() - ref_lse)[~lse_masked].abs().max().item() <= 1e-3)
+            good = rc == 0 and not nan and lse_ok and \
+                e_ours <= max(e_plain * 1.25, 1e-3 if T * S <= 64 else 0)
+            checks.append((v["name"], (B, T, S), rc, e_ours, e_plain, nan, lse_ok, good))
             print(f"check {v['name']:16s} B={B} T={T} S={S}: rc={rc} err={e_ours:.2e} "
-                  f"plain={e_plain:.2e} nan={nan} {'ok' if good else 'FAIL ' + str(err())}",
+                  f"plain={e_plain:.2e} nan={nan} lse_ok={lse_ok} "
+                  f"{'ok' if good else 'FAIL ' + str(err())}",
                   flush=True)
             ok &= good
     # timing
@@ -276,9 +287,10 @@ def run(args):
     lines += ["", "x peer = peer time / our time (above 1: ours is faster). FLOPs: 4·B·H·T²·D, half for causal.",
               "", "Numerics (fresh random inputs; relative Frobenius error against f64; 'plain' = the same "
               "math in PyTorch in the input dtype):", "",
-              "| variant | B,T,S | err | plain bf16/f16 err | ok |", "|---|---|---|---|---|"]
-    for name, shape, rc, e, p, nan, good in checks:
-        lines.append(f"| {name} | {shape} | {e:.2e} | {p:.2e} | {'yes' if good else 'NO (rc=%d nan=%s)' % (rc, nan)} |")
+              "| variant | B,T,S | err | plain bf16/f16 err | lse | ok |", "|---|---|---|---|---|---|"]
+    for name, shape, rc, e, p, nan, lse_ok, good in checks:
+        lines.append(f"| {name} | {shape} | {e:.2e} | {p:.2e} | {'ok' if lse_ok else 'WRONG'} | "
+                     f"{'yes' if good else 'NO (rc=%d nan=%s)' % (rc, nan)} |")
     text = "\n".join(lines) + "\n"
     if args.out:
         with open(args.out, "w") as f:

@@ -24,7 +24,10 @@ using namespace attn::cuda;
 namespace {
 constexpr const char *kKernel = R"cu(
 namespace {
-constexpr int kWarps = 8, kThreads = 32 * kWarps, kBM = 16 * kWarps;
+// Each warp owns kRowTiles 16-row tiles of queries: more rows per warp
+// reuse each key and value fragment read from shared memory more often.
+constexpr int kWarps = $WARPS, kRowTiles = $ROW_TILES, kBlocksPerSM = $BLOCKS_PER_SM;
+constexpr int kThreads = 32 * kWarps, kBM = 16 * kRowTiles * kWarps;
 constexpr int kBN = $BN, kD = $D, kDV = $DV, kStages = $STAGES;
 constexpr int kHeads = $H, kKvHeads = $HKV;
 constexpr int kQBytes = kBM * kD * 2, kKBytes = kBN * kD * 2, kVBytes = kBN * kDV * 2;
@@ -57,7 +60,7 @@ __device__ __forceinline__ void loadTile(unsigned char *tile, const $ELEM *src, 
 }
 } // namespace
 
-extern "C" __global__ void __launch_bounds__(kThreads, 1)
+extern "C" __global__ void __launch_bounds__(kThreads, kBlocksPerSM)
 ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long long qsT,
              const $ELEM *__restrict__ k, long long ksB, long long ksH, long long ksT,
              const $ELEM *__restrict__ v, long long vsB, long long vsH, long long vsT,
@@ -98,13 +101,17 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   }
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int wFirst = tFirst + warp * 16, wLast = min(wFirst + 15, T - 1);
-  const int t0 = wFirst + lane / 4; // this thread's rows: t0, t0 + 8
-  float o[kDV / 2];
+  const int wRow = warp * 16 * kRowTiles; // the warp's first row in the block's tile
+  float o[kRowTiles][kDV / 2];
+  float rowMax[kRowTiles][2], rowSum[kRowTiles][2];
 #pragma unroll
-  for (int i = 0; i < kDV / 2; ++i)
-    o[i] = 0.f;
-  float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+  for (int m = 0; m < kRowTiles; ++m) {
+#pragma unroll
+    for (int j = 0; j < kDV / 2; ++j)
+      o[m][j] = 0.f;
+    rowMax[m][0] = rowMax[m][1] = -INFINITY;
+    rowSum[m][0] = rowSum[m][1] = 0.f;
+  }
   const unsigned qTile = sharedAddress(sQ);
 
   for (int i = 0; i < tiles; ++i) {
@@ -121,31 +128,43 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
     // lane / 16; B pairs two 8-key n-tiles: keys lane % 8 + 8 (lane / 16)
     // at chunk 2kk + (lane / 8) % 2.
     const unsigned kTile = sharedAddress(sK + stage * kKBytes);
-    float s[kBN / 2];
+    float s[kRowTiles][kBN / 2];
 #pragma unroll
-    for (int j = 0; j < kBN / 2; ++j)
-      s[j] = 0.f;
+    for (int m = 0; m < kRowTiles; ++m)
+#pragma unroll
+      for (int j = 0; j < kBN / 2; ++j)
+        s[m][j] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
-      unsigned a[4];
-      ldmatrixX4(a, qTile + tileOffset<kD / 8>(warp * 16 + lane % 16, 2 * kk + lane / 16));
+      unsigned a[kRowTiles][4];
+#pragma unroll
+      for (int m = 0; m < kRowTiles; ++m)
+        ldmatrixX4(a[m], qTile + tileOffset<kD / 8>(wRow + 16 * m + lane % 16, 2 * kk + lane / 16));
 #pragma unroll
       for (int n = 0; n < kBN / 16; ++n) {
         unsigned bk[4];
         ldmatrixX4(bk, kTile + tileOffset<kD / 8>(16 * n + lane % 8 + 8 * (lane / 16),
                                                   2 * kk + lane / 8 % 2));
-        mmaM16N8K16<$ELEM>(&s[8 * n], a, bk[0], bk[1]);
-        mmaM16N8K16<$ELEM>(&s[8 * n + 4], a, bk[2], bk[3]);
+#pragma unroll
+        for (int m = 0; m < kRowTiles; ++m) {
+          mmaM16N8K16<$ELEM>(&s[m][8 * n], a[m], bk[0], bk[1]);
+          mmaM16N8K16<$ELEM>(&s[m][8 * n + 4], a[m], bk[2], bk[3]);
+        }
       }
     }
 
-    float tileMax[2] = {rowMax[0], rowMax[1]};
-    if (wFirst <= wLast && attnTileVisible(wFirst, wLast, s0, s0 + kBN - 1, T, L))
-      attnScoreTile<false, kBN>(s, b, h, t0, s0, T, L, tileMax);
-    else
-      attnScoreTile<true, kBN>(s, b, h, t0, s0, T, L, tileMax);
-    unsigned p[kBN / 16][4];
-    attnOnlineSoftmax<$ELEM, kBN, kDV>(s, tileMax, rowMax, rowSum, o, p);
+    unsigned p[kRowTiles][kBN / 16][4];
+#pragma unroll
+    for (int m = 0; m < kRowTiles; ++m) {
+      const int mFirst = tFirst + wRow + 16 * m, mLast = min(mFirst + 15, T - 1);
+      const int t0 = mFirst + lane / 4; // this thread's rows: t0, t0 + 8
+      float tileMax[2] = {rowMax[m][0], rowMax[m][1]};
+      if (mFirst <= mLast && attnTileVisible(mFirst, mLast, s0, s0 + kBN - 1, T, L))
+        attnScoreTile<false, kBN>(s[m], b, h, t0, s0, T, L, tileMax);
+      else
+        attnScoreTile<true, kBN>(s[m], b, h, t0, s0, T, L, tileMax);
+      attnOnlineSoftmax<$ELEM, kBN, kDV>(s[m], tileMax, rowMax[m], rowSum[m], o[m], p[m]);
+    }
 
     // O += P V. V is key-major, so B comes through ldmatrix.trans: keys
     // lane % 16 at chunk 2n + lane / 16 give two 8-wide value-dim n-tiles.
@@ -156,13 +175,19 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
       for (int n = 0; n < kDV / 16; ++n) {
         unsigned bv[4];
         ldmatrixX4Trans(bv, vTile + tileOffset<kDV / 8>(16 * kk + lane % 16, 2 * n + lane / 16));
-        mmaM16N8K16<$ELEM>(&o[8 * n], p[kk], bv[0], bv[1]);
-        mmaM16N8K16<$ELEM>(&o[8 * n + 4], p[kk], bv[2], bv[3]);
+#pragma unroll
+        for (int m = 0; m < kRowTiles; ++m) {
+          mmaM16N8K16<$ELEM>(&o[m][8 * n], p[m][kk], bv[0], bv[1]);
+          mmaM16N8K16<$ELEM>(&o[m][8 * n + 4], p[m][kk], bv[2], bv[3]);
+        }
       }
   }
   cpAsyncWait<0>(); // no copy outlives the block, even when no tile was read
 
-  attnStoreRows<$ELEM, kDV>(o, rowMax, rowSum, out, osB, osH, osT, lse, kHeads, b, h, t0, T);
+#pragma unroll
+  for (int m = 0; m < kRowTiles; ++m)
+    attnStoreRows<$ELEM, kDV>(o[m], rowMax[m], rowSum[m], out, osB, osH, osT, lse, kHeads, b, h,
+                              tFirst + wRow + 16 * m + lane / 4, T);
 }
 )cu";
 
@@ -190,13 +215,19 @@ LogicalResult cuda::emitSoftmaxSm80(const SoftmaxAttention &a, StringRef name,
                                     raw_ostream &os) {
   if (failed(emitSoftmaxFragments(a, os)))
     return failure();
-  // 64-key tiles, 32 at head dim 256: the 128-row query tile and two stages
+  // One block of 8 warps x 16 rows per SM, with 128-key tiles up to head
+  // dim 128 and 32-key tiles at 256: the 128-row query tile and two stages
   // of keys and values then fit the 163 KB of shared memory an A100 block
-  // may have. Two stages suffice: a tile's math takes far longer than the
-  // next tile's copy.
+  // may have, and the registers stay under 255 without spills. Measured on
+  // an H100 (D = 128), this beat 64-key tiles by 10-15%, and both 4 warps
+  // x 16 rows and 4 warps x 32 rows (64- and 32-key tiles) at 2 blocks per
+  // SM. Two stages suffice: a tile's math takes longer than the next copy.
   int maxDim = std::max(a.headDim, a.valueDim);
   std::string elem = elementTypeName(a.element).str();
-  os << substitute(kKernel, {{"BN", maxDim <= 128 ? "64" : "32"},
+  os << substitute(kKernel, {{"BN", maxDim <= 128 ? "128" : "32"},
+                             {"WARPS", "8"},
+                             {"ROW_TILES", "1"},
+                             {"BLOCKS_PER_SM", "1"},
                              {"D", std::to_string(a.headDim)},
                              {"DV", std::to_string(a.valueDim)},
                              {"STAGES", "2"},
