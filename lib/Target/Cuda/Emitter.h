@@ -24,10 +24,10 @@ struct SoftmaxAttention {
   ScoreOp score;
   llvm::SmallVector<mlir::Operation *> chain;
   AggregateOp aggregate;
-  unsigned query, key, value;       ///< argument numbers
-  std::optional<unsigned> lengths;  ///< argument number of [B] key lengths
+  unsigned query, key, value;      ///< argument numbers
+  std::optional<unsigned> lengths; ///< argument number of [B] key lengths
   int64_t heads, kvHeads, headDim, valueDim;
-  mlir::Type element;               ///< bf16 or f16
+  mlir::Type element; ///< bf16 or f16
   double scale;
 };
 
@@ -46,11 +46,22 @@ mlir::FailureOr<SoftmaxAttention> matchSoftmaxAttention(mlir::func::FuncOp);
 mlir::LogicalResult emitScoreChain(const SoftmaxAttention &attention,
                                    llvm::raw_ostream &os);
 
+/// The score chain (emitScoreChain), then device functions on one warp's
+/// score and output fragments in the m16n8 accumulator layout, which both
+/// mma.sync tiles and each warp's part of a wgmma tile have:
+///   attnScoreTile<kMasked, kN>: the chain on a 16 x kN score fragment;
+///   attnOnlineSoftmax<Elem, kN, kNV>: the online softmax step, giving P as
+///     MMA A fragments and rescaling the output fragment;
+///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp.
+mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
+                                         llvm::raw_ostream &os);
+
 /// C type of an element type in generated code (__nv_bfloat16, __half).
 llvm::StringRef elementTypeName(mlir::Type type);
 
-/// The launcher's shape and stride checks against the program's static
-/// sizes, as statements of a function returning an error code.
+/// The launcher's shape, stride and alignment checks against the program's
+/// static sizes, as statements of a function returning an error code; they
+/// return 0 early when there is nothing to compute (B or T is 0).
 void emitSoftmaxChecks(const SoftmaxAttention &attention,
                        llvm::raw_ostream &os);
 
@@ -81,6 +92,14 @@ struct KernelParts {
 /// The kernel and launcher of a softmax attention function for sm_90a.
 mlir::FailureOr<KernelParts> emitSoftmaxSm90(const SoftmaxAttention &attention,
                                              llvm::StringRef name);
+
+/// The kernel and launcher of a softmax attention function for sm_80
+/// (mma.sync, ldmatrix, cp.async).
+mlir::FailureOr<KernelParts> emitSoftmaxSm80(const SoftmaxAttention &attention,
+                                             llvm::StringRef name);
+
+/// The header comment of a softmax launcher.
+std::string softmaxDoc();
 
 } // namespace attn::cuda
 

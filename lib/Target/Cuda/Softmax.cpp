@@ -15,12 +15,15 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace attn;
 using namespace attn::cuda;
 
-std::string cuda::substitute(
-    StringRef text, ArrayRef<std::pair<StringRef, std::string>> values) {
+std::string
+cuda::substitute(StringRef text,
+                 ArrayRef<std::pair<StringRef, std::string>> values) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
@@ -94,7 +97,8 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     auto mask = dyn_cast<MaskOp>(op);
     if (!mask || !mask.getLengths())
       continue;
-    FailureOr<unsigned> arg = argumentNumber(mask.getLengths(), mask, "lengths");
+    FailureOr<unsigned> arg =
+        argumentNumber(mask.getLengths(), mask, "lengths");
     if (failed(arg))
       return failure();
     Type lengthElement =
@@ -106,8 +110,8 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
                             "all masks");
     a.lengths = *arg;
   }
-  FailureOr<unsigned> q = argumentNumber(a.score.getQueries()[0], a.score,
-                                         "queries");
+  FailureOr<unsigned> q =
+      argumentNumber(a.score.getQueries()[0], a.score, "queries");
   FailureOr<unsigned> k = argumentNumber(a.score.getKeys()[0], a.score, "keys");
   FailureOr<unsigned> v =
       argumentNumber(a.aggregate.getValues(), a.aggregate, "values");
@@ -214,23 +218,17 @@ private:
         .Case<arith::MulFOp, arith::MulIOp>(
             [&](Operation *) { return binary(op, "*"); })
         .Case([&](arith::DivFOp) { return binary(op, "/"); })
-        .Case([&](arith::NegFOp) {
-          return "(-" + name(op.getOperand(0)) + ")";
-        })
+        .Case(
+            [&](arith::NegFOp) { return "(-" + name(op.getOperand(0)) + ")"; })
         .Case([&](arith::MaximumFOp) { return call(op, "fmaxf"); })
         .Case([&](arith::MinimumFOp) { return call(op, "fminf"); })
         .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp>(
-            [&](Operation *) {
-              return "(long long)" + name(op.getOperand(0));
-            })
-        .Case<arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp,
-              arith::TruncFOp>([&](Operation *) {
-          return "(float)" + name(op.getOperand(0));
-        })
+            [&](Operation *) { return "(long long)" + name(op.getOperand(0)); })
+        .Case<arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp>(
+            [&](Operation *) { return "(float)" + name(op.getOperand(0)); })
         .Case([&](arith::SelectOp) {
-          return "(" + name(op.getOperand(0)) + " ? " +
-                 name(op.getOperand(1)) + " : " + name(op.getOperand(2)) +
-                 ")";
+          return "(" + name(op.getOperand(0)) + " ? " + name(op.getOperand(1)) +
+                 " : " + name(op.getOperand(2)) + ")";
         })
         .Case([&](arith::CmpFOp cmp) -> FailureOr<std::string> {
           switch (cmp.getPredicate()) {
@@ -273,10 +271,10 @@ private:
 /// tiles: the last key a query at position pLast may see, the first key one
 /// at pFirst may see, and whether all pairs of a tile are visible.
 struct MaskText {
-  std::string visible;      // pair (p, s), given s < L
-  std::string keyEnd;       // one past the last key seen from pLast
-  std::string keyBegin;     // first key seen from pFirst
-  std::string tileVisible;  // every pair of [pFirst, pLast] x [sFirst, sLast]
+  std::string visible;     // pair (p, s), given s < L
+  std::string keyEnd;      // one past the last key seen from pLast
+  std::string keyBegin;    // first key seen from pFirst
+  std::string tileVisible; // every pair of [pFirst, pLast] x [sFirst, sLast]
 };
 
 MaskText maskText(MaskOp mask) {
@@ -288,7 +286,8 @@ MaskText maskText(MaskOp mask) {
   case MaskKind::causal:
     return {"s <= p", "pLast + 1", "0", "sLast <= pFirst"};
   case MaskKind::sliding_window:
-    return {"p - " + n + " < s && s <= p", "pLast + 1", "pFirst - " + n + " + 1",
+    return {"p - " + n + " < s && s <= p", "pLast + 1",
+            "pFirst - " + n + " + 1",
             "sLast <= pFirst && sFirst > pLast - " + n};
   case MaskKind::block_causal:
     return {"p >= 0 && s / " + n + " <= p / " + n,
@@ -309,7 +308,8 @@ LogicalResult cuda::emitScoreChain(const SoftmaxAttention &a, raw_ostream &os) {
   // The chain on one score. Score mods keep masked scores masked, so
   // applying every mod first and every mask after is the chain's meaning.
   os << "template <bool kMasked>\n"
-        "__device__ __forceinline__ float attnScoreChain(float x, int b, int h, "
+        "__device__ __forceinline__ float attnScoreChain(float x, int b, int "
+        "h, "
         "int t, int s, int T, int L) {\n"
         "  const int p = L - T + t;\n"
         "  (void)b, (void)h, (void)p;\n";
@@ -361,8 +361,138 @@ LogicalResult cuda::emitScoreChain(const SoftmaxAttention &a, raw_ostream &os) {
   return success();
 }
 
+namespace {
+constexpr const char *kFragmentFunctions = R"cu(
+/// The score chain on one warp's 16 x kN score fragment in the m16n8
+/// accumulator layout (mma.sync tiles; each warp's part of a wgmma tile):
+/// s[4n + 2i + j] is query row t0 + 8i, key s0 + 8n + 2 (lane % 4) + j.
+/// Leaves scores in log2 units and folds the rows' maxima into tileMax.
+template <bool kMasked, int kN>
+__device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, int h, int t0, int s0,
+                                              int T, int L, float (&tileMax)[2]) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int k = 0; k < kN / 8; ++k)
+#pragma unroll
+    for (int i = 0; i < 2; ++i)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        float &x = s[k * 4 + i * 2 + j];
+        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
+        x = $CHAIN;
+        tileMax[i] = fmaxf(tileMax[i], x);
+      }
+}
+
+/// One online-softmax step on a scored fragment: moves the row maxima to
+/// tileMax, turns the scores into P = 2^(s - max) in place, updates the
+/// running sums and gives the factors that rescale earlier output.
+template <int kN>
+__device__ __forceinline__ void attnSoftmaxStep(float (&s)[kN / 2], const float (&tileMax)[2],
+                                                float (&rowMax)[2], float (&rowSum)[2],
+                                                float (&rescale)[2]) {
+  using namespace attn_rt;
+  float base[2], tileSum[2] = {0.f, 0.f};
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float m = quadMax(tileMax[r]);
+    base[r] = m == -INFINITY ? 0.f : m; // a row masked so far stays 0
+    rescale[r] = exp2Approx(rowMax[r] - base[r]);
+    rowMax[r] = m;
+  }
+#pragma unroll
+  for (int k = 0; k < kN / 8; ++k)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      s[k * 4 + e] = exp2Approx(s[k * 4 + e] - base[e / 2]);
+      tileSum[e / 2] += s[k * 4 + e];
+    }
+#pragma unroll
+  for (int r = 0; r < 2; ++r)
+    rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
+}
+
+template <int kNV>
+__device__ __forceinline__ void attnRescale(float (&o)[kNV / 2], const float (&rescale)[2]) {
+#pragma unroll
+  for (int k = 0; k < kNV / 8; ++k)
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      o[k * 4 + e] *= rescale[e / 2];
+}
+
+/// P as the A fragments of the P V product: the accumulator layout of 16
+/// keys is the A fragment's (p[k] covers keys 16k to 16k + 15).
+template <typename Elem, int kN>
+__device__ __forceinline__ void attnPackProbabilities(const float (&s)[kN / 2],
+                                                      unsigned (&p)[kN / 16][4]) {
+#pragma unroll
+  for (int k = 0; k < kN / 8; ++k)
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+      p[k / 2][(k % 2) * 2 + r] = attn_rt::pack2<Elem>(s[k * 4 + r * 2], s[k * 4 + r * 2 + 1]);
+}
+
+/// The three steps in sequence, for kernels that rescale the output right away.
+template <typename Elem, int kN, int kNV>
+__device__ __forceinline__ void attnOnlineSoftmax(float (&s)[kN / 2], const float (&tileMax)[2],
+                                                  float (&rowMax)[2], float (&rowSum)[2],
+                                                  float (&o)[kNV / 2], unsigned (&p)[kN / 16][4]) {
+  float rescale[2];
+  attnSoftmaxStep<kN>(s, tileMax, rowMax, rowSum, rescale);
+  attnRescale<kNV>(o, rescale);
+  attnPackProbabilities<Elem, kN>(s, p);
+}
+
+/// Writes rows t0 and t0 + 8 (those below T) of a warp's output fragment to
+/// out, normalized (fully masked rows give 0), and their natural-log
+/// log-sum-exp to lse ([B, heads, T]) if given.
+template <typename Elem, int kNV>
+__device__ __forceinline__ void attnStoreRows(const float (&o)[kNV / 2], const float (&rowMax)[2],
+                                              const float (&rowSum)[2], Elem *__restrict__ out,
+                                              long long osB, long long osH, long long osT,
+                                              float *__restrict__ lse, int heads, int b, int h,
+                                              int t0, int T) {
+  using namespace attn_rt;
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float sum = quadSum(rowSum[r]);
+    const float inverse = sum > 0.f ? 1.f / sum : 0.f;
+    const int t = t0 + r * 8;
+    if (t >= T)
+      continue;
+    Elem *row = out + b * osB + h * osH + t * osT;
+#pragma unroll
+    for (int k = 0; k < kNV / 8; ++k)
+      *reinterpret_cast<unsigned *>(row + k * 8 + 2 * (lane % 4)) =
+          pack2<Elem>(o[k * 4 + r * 2] * inverse, o[k * 4 + r * 2 + 1] * inverse);
+    if (lse && lane % 4 == 0)
+      lse[((long long)b * heads + h) * T + t] =
+          sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
+  }
+}
+)cu";
+} // namespace
+
+LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
+                                         raw_ostream &os) {
+  if (failed(emitScoreChain(a, os)))
+    return failure();
+  // Without score mods the scale and log2(e) fold into one multiply.
+  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
+  std::string scale =
+      llvm::formatv("{0:e9}f", hasMods ? a.scale : a.scale * M_LOG2E).str();
+  std::string chain = "attnScoreChain<kMasked>(x * " + scale +
+                      ", b, h, t, key, T, L)" +
+                      (hasMods ? " * 1.44269504089f" : "");
+  os << substitute(kFragmentFunctions, {{"CHAIN", chain}});
+  return success();
+}
+
 void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
-  os << substitute(R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
+  os << substitute(
+      R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
   if (q->shape[1] != $H || q->shape[3] != $D)
     return attnFail(1, "queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $D]", ATTN_SHAPE(q));
   if (k->shape[0] != B || k->shape[1] != $HKV || k->shape[3] != $D)
@@ -374,16 +504,30 @@ void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   if (T > INT32_MAX / 2 || S > INT32_MAX / 2 || B > 65535)
     return attnFail(1, "sizes past the kernel's 32-bit indexing (B <= 65535, T and S < 2^30)");
 )cu",
-                   {{"H", std::to_string(a.heads)},
-                    {"HKV", std::to_string(a.kvHeads)},
-                    {"D", std::to_string(a.headDim)},
-                    {"DV", std::to_string(a.valueDim)}});
+      {{"H", std::to_string(a.heads)},
+       {"HKV", std::to_string(a.kvHeads)},
+       {"D", std::to_string(a.headDim)},
+       {"DV", std::to_string(a.valueDim)}});
   if (a.lengths)
     os << "  if (lengths->shape[0] != B)\n"
           "    return attnFail(1, \"lengths has %lld entries; expected B = "
           "%lld\", (long long)lengths->shape[0], (long long)B);\n"
           "  if (B > 1 && lengths->strides[0] != 1)\n"
           "    return attnFail(2, \"lengths must be contiguous\");\n";
+  // Both kernels copy q, k and v in 16-byte pieces (TMA, cp.async) and
+  // store the output 2 elements at a time.
+  os << R"cu(  const attn_cuda_tensor *inputs[3] = {q, k, v};
+  for (const attn_cuda_tensor *t : inputs)
+    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
+        (uintptr_t)t->data % 16)
+      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
+                         "of multiples of 8 elements and 16-byte aligned data");
+  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
+    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
+                       "4-byte aligned data");
+  if (B == 0 || T == 0)
+    return 0;
+)cu";
 }
 
 std::string cuda::softmaxParameters(const SoftmaxAttention &a) {
@@ -407,4 +551,12 @@ std::string cuda::lengthType(const SoftmaxAttention &a) {
   auto type =
       cast<RankedTensorType>(function.getArgument(*a.lengths).getType());
   return type.getElementType().isInteger(64) ? "long long" : "int";
+}
+
+std::string cuda::softmaxDoc() {
+  return "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "
+         "each\n// query's scores, [B, H, T] contiguous f32 (-inf for fully "
+         "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
+         "strides multiples of\n// 8 elements, 16-byte aligned data; out with "
+         "a contiguous last dim.";
 }

@@ -16,10 +16,6 @@
 
 #include "Emitter.h"
 
-#include "llvm/Support/FormatVariadic.h"
-
-#include <cmath>
-
 using namespace mlir;
 using namespace attn;
 using namespace attn::cuda;
@@ -27,8 +23,8 @@ using namespace attn::cuda;
 namespace {
 /// A wgmma m64nNk16 with f32 accumulators: A from shared memory (`ss`) or
 /// from registers, B from shared memory, B transposed (N-major) if `transB`.
-std::string wgmmaFunction(StringRef name, int n, StringRef ptxType, bool aInRegisters,
-                          bool transB) {
+std::string wgmmaFunction(StringRef name, int n, StringRef ptxType,
+                          bool aInRegisters, bool transB) {
   std::string regs, constraints;
   for (int i = 0; i < n / 2; ++i) {
     regs += (i ? ", %" : "%") + std::to_string(i);
@@ -37,9 +33,8 @@ std::string wgmmaFunction(StringRef name, int n, StringRef ptxType, bool aInRegi
   int next = n / 2;
   std::string a, inputs;
   if (aInRegisters) {
-    a = "{%" + std::to_string(next) + ", %" + std::to_string(next + 1) +
-        ", %" + std::to_string(next + 2) + ", %" + std::to_string(next + 3) +
-        "}";
+    a = "{%" + std::to_string(next) + ", %" + std::to_string(next + 1) + ", %" +
+        std::to_string(next + 2) + ", %" + std::to_string(next + 3) + "}";
     inputs = "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), ";
     next += 4;
   } else {
@@ -49,13 +44,14 @@ std::string wgmmaFunction(StringRef name, int n, StringRef ptxType, bool aInRegi
   std::string b = "%" + std::to_string(next++);
   std::string accumulate = "%" + std::to_string(next);
   inputs += "\"l\"(b), \"r\"(accumulate)";
-  std::string immediates =
-      aInRegisters ? (transB ? "1, 1, 1" : "1, 1, 0")
-                   : (transB ? "1, 1, 0, 1" : "1, 1, 0, 0");
+  std::string immediates = aInRegisters
+                               ? (transB ? "1, 1, 1" : "1, 1, 0")
+                               : (transB ? "1, 1, 0, 1" : "1, 1, 0, 0");
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "__device__ __forceinline__ void " << name << "(float (&d)[" << n / 2
-     << "], " << (aInRegisters ? "const unsigned (&a)[4]" : "unsigned long long a")
+     << "], "
+     << (aInRegisters ? "const unsigned (&a)[4]" : "unsigned long long a")
      << ", unsigned long long b, int accumulate) {\n"
      << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, " << accumulate
      << ", 0;\\n\"\n"
@@ -79,25 +75,6 @@ constexpr int kSmemBytes = kQBytes + kStages * (kKBytes + kVBytes) + 256 + 1024;
 constexpr const char *kKernel = R"cu(
 static_assert(kSmemBytes <= 227 * 1024, "tiles exceed the shared memory of a block");
 
-namespace {
-/// The score chain on one consumer's 64 x kBN score tile, in log2 units.
-template <bool kMasked>
-__device__ __forceinline__ void scoreTile(float (&s)[kBN / 2], int b, int h, int t0, int s0,
-                                          int T, int L, float (&tileMax)[2]) {
-  const int lane = threadIdx.x % 32;
-#pragma unroll
-  for (int k = 0; k < kBN / 8; ++k)
-#pragma unroll
-    for (int i = 0; i < 2; ++i)
-#pragma unroll
-      for (int j = 0; j < 2; ++j) {
-        float &x = s[k * 4 + i * 2 + j];
-        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
-        x = $CHAIN;
-        tileMax[i] = fmaxf(tileMax[i], x);
-      }
-}
-} // namespace
 
 extern "C" __global__ void __launch_bounds__(384, 1)
 ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
@@ -199,36 +176,10 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     const int s0 = (tileLast - i) * kBN;
     float tileMax[2] = {rowMax[0], rowMax[1]};
     if (wgFirst <= wgLast && attnTileVisible(wgFirst, wgLast, s0, s0 + kBN - 1, T, L))
-      scoreTile<false>(s, b, h, t0, s0, T, L, tileMax);
+      attnScoreTile<false, kBN>(s, b, h, t0, s0, T, L, tileMax);
     else
-      scoreTile<true>(s, b, h, t0, s0, T, L, tileMax);
-    float base[2], tileSum[2] = {0.f, 0.f};
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const float m = quadMax(tileMax[r]);
-      base[r] = m == -INFINITY ? 0.f : m; // a row masked so far stays 0
-      rescale[r] = exp2Approx(rowMax[r] - base[r]);
-      rowMax[r] = m;
-    }
-#pragma unroll
-    for (int k = 0; k < kBN / 8; ++k)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        s[k * 4 + e] = exp2Approx(s[k * 4 + e] - base[e / 2]);
-        tileSum[e / 2] += s[k * 4 + e];
-      }
-#pragma unroll
-    for (int r = 0; r < 2; ++r)
-      rowSum[r] = rowSum[r] * rescale[r] + tileSum[r];
-  };
-  // The probabilities as the A operand: the accumulator layout of a 16-key
-  // slice is the A fragment's.
-  auto packProbabilities = [&] {
-#pragma unroll
-    for (int k = 0; k < kBN / 8; ++k)
-#pragma unroll
-      for (int r = 0; r < 2; ++r)
-        p[k / 2][(k % 2) * 2 + r] = pack2<$ELEM>(s[k * 4 + r * 2], s[k * 4 + r * 2 + 1]);
+      attnScoreTile<true, kBN>(s, b, h, t0, s0, T, L, tileMax);
+    attnSoftmaxStep<kBN>(s, tileMax, rowMax, rowSum, rescale);
   };
   auto release = [&](int stage) {
     __syncwarp();
@@ -244,7 +195,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     registerFence(s);
     float rescale[2]; // O is still 0
     softmaxTile(0, rescale);
-    packProbabilities();
+    attnPackProbabilities<$ELEM, kBN>(s, p);
   }
   // Tile i's scores are computed while tile i-1's P V is in flight, and its
   // softmax runs while the tensor cores finish that P V.
@@ -261,12 +212,8 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     wgmmaWait<0>();
     registerFence(o);
     registerFence(p);
-#pragma unroll
-    for (int k = 0; k < kDV / 8; ++k)
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        o[k * 4 + e] *= rescale[e / 2];
-    packProbabilities();
+    attnRescale<kDV>(o, rescale);
+    attnPackProbabilities<$ELEM, kBN>(s, p);
     release(previous);
   }
   if (tiles > 0) {
@@ -278,22 +225,7 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
     release(last);
   }
 
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const float sum = quadSum(rowSum[r]);
-    const float inverse = sum > 0.f ? 1.f / sum : 0.f; // fully masked rows: 0
-    const int t = t0 + r * 8;
-    if (t >= T)
-      continue;
-    $ELEM *row = out + b * osB + h * osH + t * osT;
-#pragma unroll
-    for (int k = 0; k < kDV / 8; ++k)
-      *reinterpret_cast<unsigned *>(row + k * 8 + 2 * (lane % 4)) =
-          pack2<$ELEM>(o[k * 4 + r * 2] * inverse, o[k * 4 + r * 2 + 1] * inverse);
-    if (lse && lane % 4 == 0)
-      lse[((long long)b * kHeads + h) * T + t] =
-          sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
-  }
+  attnStoreRows<$ELEM, kDV>(o, rowMax, rowSum, out, osB, osH, osT, lse, kHeads, b, h, t0, T);
 }
 )cu";
 
@@ -309,17 +241,6 @@ static attn_rt::TensorMap *attnDescriptor(attn_rt::TensorMap *map, const attn_cu
 
 extern "C" int $NAME($PARAMS, float *lse, void *stream) {
 $CHECKS
-  const attn_cuda_tensor *inputs[3] = {q, k, v};
-  for (const attn_cuda_tensor *t : inputs)
-    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
-        (uintptr_t)t->data % 16)
-      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
-                         "of multiples of 8 elements and 16-byte aligned data");
-  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
-    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
-                       "4-byte aligned data");
-  if (B == 0 || T == 0)
-    return 0;
   attn_rt::TensorMap tmQ, tmK, tmV;
   // Without keys no tile is read; the maps still need a valid shape.
   const uint64_t keyRows = S > 0 ? S : 1;
@@ -348,14 +269,6 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
   int maxDim = std::max(a.headDim, a.valueDim);
   int bn = maxDim <= 128 ? 128 : 64;
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
-  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
-  // Without score mods the scale and log2(e) fold into one multiply.
-  std::string chain =
-      hasMods ? "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L) * "
-                "1.44269504089f"
-              : "attnScoreChain<kMasked>(x * $SCALE, b, h, t, key, T, L)";
-  double scale = hasMods ? a.scale : a.scale * M_LOG2E;
-  std::string scaleText = llvm::formatv("{0:e9}f", scale).str();
   std::vector<std::pair<StringRef, std::string>> names = {
       {"BN", std::to_string(bn)},
       {"D", std::to_string(a.headDim)},
@@ -363,7 +276,6 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
       {"STAGES", "2"},
       {"H", std::to_string(a.heads)},
       {"HKV", std::to_string(a.kvHeads)},
-      {"CHAIN", substitute(chain, {{"SCALE", scaleText}})},
       {"NAME", name.str()},
       {"ELEM", elementTypeName(a.element).str()},
       {"LENGTH_TYPE", lengthType(a)},
@@ -373,7 +285,7 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
   KernelParts parts;
   parts.constants = substitute(kConstants, names);
   llvm::raw_string_ostream device(parts.device);
-  if (failed(emitScoreChain(a, device)))
+  if (failed(emitSoftmaxFragments(a, device)))
     return failure();
   device << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
          << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true)
@@ -384,11 +296,7 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
   names.push_back({"CHECKS", checks});
   parts.launcher = substitute(kLauncher, names);
   parts.parameters = softmaxParameters(a) + ", float *lse";
-  parts.doc = "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "
-              "each\n// query's scores, [B, H, T] contiguous f32 (-inf for fully "
-              "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
-              "strides multiples of\n// 8 elements, 16-byte aligned data; out "
-              "with a contiguous last dim.";
+  parts.doc = softmaxDoc();
   parts.runtimeHeader = "sm90.cuh";
   return parts;
 }
