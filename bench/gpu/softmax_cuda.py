@@ -186,6 +186,12 @@ def run(args):
     dev = "cuda"
     rows, checks = [], []
     libs = {}
+    # Experiments: DIR/<variant>_x<tag>.cu, a variant's source edited by hand
+    # (its names renamed), is checked and timed like that variant.
+    for f in sorted(os.listdir(args.dir)):
+        base = f[:-3].rsplit("_x", 1)[0]
+        if f.endswith(".cu") and "_x" in f and any(v["name"] == base for v in VARIANTS):
+            VARIANTS.append(dict(next(v for v in VARIANTS if v["name"] == base), name=f[:-3]))
     for v in VARIANTS:
         try:
             libs[v["name"]] = build(args.dir, v["name"], include, args.arch)
@@ -256,9 +262,12 @@ def run(args):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.nn.attention.flex_attention import flex_attention, create_block_mask
     flex = torch.compile(flex_attention)
-    for name, causal, B, T in [("causal_d128", True, 4, 4096), ("causal_d128_nvrtc", True, 4, 4096),
-                               ("causal_d128", True, 1, 16384),
-                               ("full_d128", False, 4, 4096), ("gqa_d128", True, 4, 4096)]:
+    experiments = [v["name"] for v in VARIANTS if v["name"].startswith("causal_d128_x")]
+    timed = [("causal_d128", True, 4, 4096), ("causal_d128_nvrtc", True, 4, 4096)]
+    timed += [(e, True, 4, 4096) for e in experiments]
+    timed += [("causal_d128", True, 1, 16384)] + [(e, True, 1, 16384) for e in experiments]
+    timed += [("full_d128", False, 4, 4096), ("gqa_d128", True, 4, 4096)]
+    for name, causal, B, T in timed:
         if name not in libs:
             continue
         v = next(x for x in VARIANTS if x["name"] == name)

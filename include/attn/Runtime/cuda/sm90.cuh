@@ -100,21 +100,12 @@ template <int Pending> __device__ inline void wgmmaWait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(Pending) : "memory");
 }
 
-/// Keeps the compiler from moving accesses to registers across the
-/// asynchronous wgmma that reads (A fragments) or writes (accumulators)
-/// them, and from reusing them while it runs.
+/// Keeps the compiler from moving accesses to accumulator registers across
+/// the asynchronous wgmma that reads and writes them.
 template <int N> __device__ inline void registerFence(float (&r)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i)
     asm volatile("" : "+f"(r[i])::"memory");
-}
-template <int N, int M>
-__device__ inline void registerFence(unsigned (&r)[N][M]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int j = 0; j < M; ++j)
-      asm volatile("" : "+r"(r[i][j])::"memory");
 }
 
 // --- register reallocation between warpgroups -------------------------------
