@@ -98,8 +98,22 @@ mlir::FailureOr<KernelParts> emitSoftmaxSm90(const SoftmaxAttention &attention,
 mlir::FailureOr<KernelParts> emitSoftmaxSm80(const SoftmaxAttention &attention,
                                              llvm::StringRef name);
 
-/// The header comment of a softmax launcher.
-std::string softmaxDoc();
+/// A softmax kernel's text templates (see KernelParts); they may use the
+/// placeholders $D, $DV, $H, $HKV, $NAME, $ELEM, $LENGTH_TYPE, $LENGTHS,
+/// $PARAMS and, in the launcher, $CHECKS (emitSoftmaxChecks).
+struct SoftmaxTemplates {
+  llvm::StringRef constants;
+  std::string instructions; ///< device functions placed before the kernel
+  llvm::StringRef kernel, launcher, runtimeHeader;
+};
+
+/// A softmax kernel's parts: the score chain and fragment steps, then the
+/// templates filled with the function's sizes, names and types plus
+/// `kernelNames` (the kernel's own tile choices).
+mlir::FailureOr<KernelParts> assembleSoftmaxKernel(
+    const SoftmaxAttention &attention, llvm::StringRef name,
+    llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> kernelNames,
+    const SoftmaxTemplates &templates);
 
 } // namespace attn::cuda
 

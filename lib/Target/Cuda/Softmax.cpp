@@ -553,10 +553,40 @@ std::string cuda::lengthType(const SoftmaxAttention &a) {
   return type.getElementType().isInteger(64) ? "long long" : "int";
 }
 
-std::string cuda::softmaxDoc() {
-  return "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "
-         "each\n// query's scores, [B, H, T] contiguous f32 (-inf for fully "
-         "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
-         "strides multiples of\n// 8 elements, 16-byte aligned data; out with "
-         "a contiguous last dim.";
+FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
+    const SoftmaxAttention &a, StringRef name,
+    ArrayRef<std::pair<StringRef, std::string>> kernelNames,
+    const SoftmaxTemplates &templates) {
+  std::vector<std::pair<StringRef, std::string>> names(kernelNames.begin(),
+                                                       kernelNames.end());
+  names.insert(names.end(),
+               {{"D", std::to_string(a.headDim)},
+                {"DV", std::to_string(a.valueDim)},
+                {"H", std::to_string(a.heads)},
+                {"HKV", std::to_string(a.kvHeads)},
+                {"NAME", name.str()},
+                {"ELEM", elementTypeName(a.element).str()},
+                {"LENGTH_TYPE", lengthType(a)},
+                {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
+                {"PARAMS", softmaxParameters(a)}});
+  KernelParts parts;
+  parts.constants = substitute(templates.constants, names);
+  llvm::raw_string_ostream device(parts.device);
+  if (failed(emitSoftmaxFragments(a, device)))
+    return failure();
+  device << templates.instructions << substitute(templates.kernel, names);
+  std::string checks;
+  llvm::raw_string_ostream checkStream(checks);
+  emitSoftmaxChecks(a, checkStream);
+  names.push_back({"CHECKS", checks});
+  parts.launcher = substitute(templates.launcher, names);
+  parts.parameters = softmaxParameters(a) + ", float *lse";
+  parts.doc =
+      "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "
+      "each\n// query's scores, [B, H, T] contiguous f32 (-inf for fully "
+      "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
+      "strides multiples of\n// 8 elements, 16-byte aligned data; out with "
+      "a contiguous last dim.";
+  parts.runtimeHeader = templates.runtimeHeader.str();
+  return parts;
 }

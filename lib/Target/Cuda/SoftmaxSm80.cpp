@@ -230,34 +230,12 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm80(const SoftmaxAttention &a,
   // x 16 rows and 4 warps x 32 rows (64- and 32-key tiles) at 2 blocks per
   // SM. Two stages suffice: a tile's math takes longer than the next copy.
   int maxDim = std::max(a.headDim, a.valueDim);
-  std::vector<std::pair<StringRef, std::string>> names = {
-      {"BN", maxDim <= 128 ? "128" : "32"},
-      {"WARPS", "8"},
-      {"ROW_TILES", "1"},
-      {"BLOCKS_PER_SM", "1"},
-      {"D", std::to_string(a.headDim)},
-      {"DV", std::to_string(a.valueDim)},
-      {"STAGES", "2"},
-      {"H", std::to_string(a.heads)},
-      {"HKV", std::to_string(a.kvHeads)},
-      {"NAME", name.str()},
-      {"ELEM", elementTypeName(a.element).str()},
-      {"LENGTH_TYPE", lengthType(a)},
-      {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
-      {"PARAMS", softmaxParameters(a)}};
-  KernelParts parts;
-  parts.constants = substitute(kConstants, names);
-  llvm::raw_string_ostream device(parts.device);
-  if (failed(emitSoftmaxFragments(a, device)))
-    return failure();
-  device << substitute(kKernel, names);
-  std::string checks;
-  llvm::raw_string_ostream checkStream(checks);
-  emitSoftmaxChecks(a, checkStream);
-  names.push_back({"CHECKS", checks});
-  parts.launcher = substitute(kLauncher, names);
-  parts.parameters = softmaxParameters(a) + ", float *lse";
-  parts.doc = softmaxDoc();
-  parts.runtimeHeader = "mma_sm80.cuh";
-  return parts;
+  return assembleSoftmaxKernel(
+      a, name,
+      {{"BN", maxDim <= 128 ? "128" : "32"},
+       {"WARPS", "8"},
+       {"ROW_TILES", "1"},
+       {"BLOCKS_PER_SM", "1"},
+       {"STAGES", "2"}},
+      {kConstants, "", kKernel, kLauncher, "mma_sm80.cuh"});
 }

@@ -235,34 +235,11 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm90(const SoftmaxAttention &a,
   int maxDim = std::max(a.headDim, a.valueDim);
   int bn = maxDim <= 128 ? 128 : 64;
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
-  std::vector<std::pair<StringRef, std::string>> names = {
-      {"BN", std::to_string(bn)},
-      {"D", std::to_string(a.headDim)},
-      {"DV", std::to_string(a.valueDim)},
-      {"STAGES", "2"},
-      {"H", std::to_string(a.heads)},
-      {"HKV", std::to_string(a.kvHeads)},
-      {"NAME", name.str()},
-      {"ELEM", elementTypeName(a.element).str()},
-      {"LENGTH_TYPE", lengthType(a)},
-      {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
-      {"PARAMS", softmaxParameters(a)}};
-
-  KernelParts parts;
-  parts.constants = substitute(kConstants, names);
-  llvm::raw_string_ostream device(parts.device);
-  if (failed(emitSoftmaxFragments(a, device)))
-    return failure();
-  device << wgmmaFunction("wgmmaScores", bn, ptxType, false, false)
-         << wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true)
-         << substitute(kKernel, names);
-  std::string checks;
-  llvm::raw_string_ostream checkStream(checks);
-  emitSoftmaxChecks(a, checkStream);
-  names.push_back({"CHECKS", checks});
-  parts.launcher = substitute(kLauncher, names);
-  parts.parameters = softmaxParameters(a) + ", float *lse";
-  parts.doc = softmaxDoc();
-  parts.runtimeHeader = "sm90.cuh";
-  return parts;
+  // The wgmma instructions of the kernel's two products.
+  std::string instructions =
+      wgmmaFunction("wgmmaScores", bn, ptxType, false, false) +
+      wgmmaFunction("wgmmaValues", a.valueDim, ptxType, true, true);
+  return assembleSoftmaxKernel(
+      a, name, {{"BN", std::to_string(bn)}, {"STAGES", "2"}},
+      {kConstants, instructions, kKernel, kLauncher, "sm90.cuh"});
 }
