@@ -81,7 +81,7 @@ struct KernelParts {
   std::string device;
   /// The extern "C" host launcher. It launches the kernel that
   /// `attnKernel(dynamicSharedBytes)` returns (compiled by nvcc, or at run
-  /// time by NVRTC), or returns 4 when that is null.
+  /// time by NVRTC) through attn_rt::launch.
   std::string launcher;
   /// The launcher's C parameters, before the stream, and its header comment.
   std::string parameters, doc;

@@ -199,9 +199,6 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
 constexpr const char *kLauncher = R"cu(
 extern "C" int $NAME($PARAMS, float *lse, void *stream) {
 $CHECKS
-  const void *kernel = attnKernel(kSmemBytes);
-  if (!kernel)
-    return 4;
   const void *qData = q->data, *kData = k->data, *vData = v->data, *lengthsData = $LENGTHS;
   void *outData = out->data;
   long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
@@ -213,9 +210,7 @@ $CHECKS
                   &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
                   &lse, &lengthsData, &Ti, &Si};
   const dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
-  const cudaError_t status =
-      cudaLaunchKernel(kernel, grid, dim3(kThreads), args, kSmemBytes, (cudaStream_t)stream);
-  return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
+  return attn_rt::launch(attnKernel(kSmemBytes), grid, dim3(kThreads), args, kSmemBytes, stream);
 }
 )cu";
 } // namespace

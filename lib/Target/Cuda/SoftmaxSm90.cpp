@@ -214,18 +214,13 @@ $CHECKS
       !attnDescriptor(&tmV, v, keyRows, kBN))
     return attnFail(3, "encoding the TMA descriptors failed (driver without "
                        "cuTensorMapEncodeTiled, or sizes past its limits)");
-  const void *kernel = attnKernel(kSmemBytes);
-  if (!kernel)
-    return 4;
   void *outData = out->data;
   const void *lengthsData = $LENGTHS;
   long long osB = out->strides[0], osH = out->strides[1], osT = out->strides[2];
   int Ti = (int)T, Si = (int)S;
   void *args[] = {&tmQ, &tmK, &tmV, &outData, &osB, &osH, &osT, &lse, &lengthsData, &Ti, &Si};
   const dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
-  const cudaError_t status =
-      cudaLaunchKernel(kernel, grid, dim3(384), args, kSmemBytes, (cudaStream_t)stream);
-  return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
+  return attn_rt::launch(attnKernel(kSmemBytes), grid, dim3(384), args, kSmemBytes, stream);
 }
 )cu";
 } // namespace

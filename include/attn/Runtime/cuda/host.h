@@ -36,6 +36,18 @@ inline int fail(int code, const char *format, ...) {
   return code;
 }
 
+/// Launches a generated kernel (null when it could not be loaded, the
+/// reason already recorded): the launcher's result.
+inline int launch(const void *kernel, dim3 grid, dim3 block, void **args,
+                  int sharedBytes, void *stream) {
+  if (!kernel)
+    return 4;
+  const cudaError_t status =
+      cudaLaunchKernel(kernel, grid, block, args, sharedBytes,
+                       static_cast<cudaStream_t>(stream));
+  return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
+}
+
 /// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements, innermost
 /// dimension first, boxes of `box` elements with 128-byte swizzling (the
 /// innermost box extent must be 64 elements). TMA moves bytes: bf16 also
