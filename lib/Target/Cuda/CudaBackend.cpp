@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 $DOC
-int $NAME($PARAMS, float *lse, void *stream);
+int $NAME($PARAMS, void *stream);
 const char *${NAME}_error(void);
 
 #ifdef __cplusplus
@@ -84,12 +84,42 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
                                           Arch arch) {
   if (function.isExternal())
     return function.emitError("has no body to compile");
-  FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
-  if (failed(softmax))
-    return failure();
-  if (arch != Arch::sm90a)
-    return function.emitError("the sm_80 softmax kernel is not implemented "
-                              "yet; use --cuda-arch=sm_90a");
+  std::string kernel, params, doc;
+  llvm::raw_string_ostream kernelStream(kernel);
+  StringRef runtime;
+  if (returnedChunkedScan(function)) {
+    FailureOr<ChunkedLinear> linear = matchChunkedLinear(function);
+    if (failed(linear))
+      return failure();
+    // mma.sync runs on both architectures.
+    runtime = "sm80.cuh";
+    params = linearParameters(*linear);
+    doc = "// Chunked linear attention. gates (if a parameter) are f32 "
+          "log-decays; init and\n// final_state (if parameters) are f32 [B, "
+          "H, Dk, Dv] states with a contiguous\n// last dim. Needs: q, k, v "
+          "and out with a contiguous last dim, other strides\n// multiples of "
+          "8 elements, 16-byte aligned data; per-key gates likewise with\n// "
+          "multiples of 4. Long sequences over few heads use stream-ordered "
+          "scratch\n// memory (cudaMallocAsync).";
+    if (failed(emitChunkedLinear(*linear, name, kernelStream)))
+      return failure();
+  } else {
+    FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
+    if (failed(softmax))
+      return failure();
+    if (arch != Arch::sm90a)
+      return function.emitError("the sm_80 softmax kernel is not implemented "
+                                "yet; use --cuda-arch=sm_90a");
+    runtime = "sm90.cuh";
+    params = softmaxParameters(*softmax) + ", float *lse";
+    doc = "// Softmax attention. lse, if not NULL, receives the log-sum-exp "
+          "of each\n// query's scores, [B, H, T] contiguous f32 (-inf for "
+          "fully masked rows).\n// Needs: q, k, v with a contiguous last "
+          "dim, other strides multiples of\n// 8 elements, 16-byte aligned "
+          "data; out with a contiguous last dim.";
+    if (failed(emitSoftmaxSm90(*softmax, name, kernelStream)))
+      return failure();
+  }
   EmittedSource source;
   llvm::raw_string_ostream os(source.kernel);
   std::vector<std::pair<StringRef, std::string>> names = {
@@ -97,18 +127,10 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
       {"NAME", name.str()},
       {"ARCH", arch == Arch::sm90a ? "sm_90a" : "sm_80"},
       {"CC", arch == Arch::sm90a ? "90a" : "80"},
-      {"RUNTIME", arch == Arch::sm90a ? "sm90.cuh" : "sm80.cuh"},
-      {"PARAMS", softmaxParameters(*softmax)},
-      {"DOC", "// Softmax attention. lse, if not NULL, receives the log-sum-exp "
-              "of each\n// query's scores, [B, H, T] contiguous f32 (-inf for "
-              "fully masked rows).\n// Needs: q, k, v with a contiguous last "
-              "dim, other strides multiples of\n// 8 elements, 16-byte aligned "
-              "data; out with a contiguous last dim."}};
+      {"RUNTIME", runtime.str()},
+      {"PARAMS", params},
+      {"DOC", doc}};
   os << substitute(kPrologue, names);
-  std::string kernel;
-  llvm::raw_string_ostream kernelStream(kernel);
-  if (failed(emitSoftmaxSm90(*softmax, name, kernelStream)))
-    return failure();
   // The host prologue goes right after the guard that opens the host part.
   StringRef guard = "#ifndef __CUDACC_RTC__\n";
   size_t hostStart = kernel.find(guard);
