@@ -335,8 +335,9 @@ def run(args):
     lines = ["# Chunked linear attention: attention-opt --emit=cuda (mma.sync, sm_90a build) vs PyTorch",
              "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, "
              f"median of {args.iters} runs (CUDA events; the launcher called through ctypes).", "",
-             "Command: `python3 bench/gpu/linear_cuda.py emit DIR` here, then on the GPU "
-             "`python3 bench/gpu/linear_cuda.py run DIR`.", "",
+             "Command: `python3 bench/gpu/linear_cuda.py emit DIR` here (DIR/*.cu from attention-opt), "
+             "DIR, include/attn/Runtime/cuda and this script carried to the GPU machine, then there "
+             "`python3 linear_cuda.py run DIR --include INCLUDE --out gpu-linear.md`.", "",
              "| variant | B | T | H | Dk=Dv | ours ms | TFLOP/s | GB/s | byte floor ms | PyTorch chunked ms | x PyTorch |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, B, T, ours, plain, flops, nbytes in rows:

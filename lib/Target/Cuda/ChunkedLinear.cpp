@@ -204,7 +204,7 @@ struct Params {
 /// state, writing outputs (and the final state from the last segment);
 /// without, from zero, writing the segment's own state contribution.
 template <bool kOut>
-__global__ void __launch_bounds__(kThreads) ${NAME}_chunks(const Params p) {
+__global__ void __launch_bounds__(kThreads, 1) ${NAME}_chunks(const Params p) {
   using namespace attn_rt;
   extern __shared__ __align__(128) unsigned char smem[];
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
@@ -282,16 +282,27 @@ $GATE_LOAD  };
 $GATE_PREFIX    __syncthreads();
 $PREPARE
     if (kOut) {
-      // P = scale (Q K^T ⊙ D), causal: warp w owns query rows 16w..16w+15
-      // and computes key blocks 0..w only, one 16 x 16 block at a time.
+      // P = scale (Q K^T ⊙ D), causal: the 10 16 x 16 blocks (query block
+      // tb, key block j <= tb) balanced over the warps, 3, 3, 2 and 2, as
+      // 4-bit (tb, j) codes.
+      const unsigned plan = warp == 0 ? 0x730u : warp == 1 ? 0xB51u : warp == 2 ? 0x62u : 0xFAu;
 #pragma unroll 1
-      for (int j = 0; j <= warp; ++j) {
-        float acc[2][4] = {};
-$SCORES#pragma unroll
+      for (int i = 0; i < (warp < 2 ? 3 : 2); ++i) {
+        const int tb = plan >> 4 * i & 3, j = plan >> (4 * i + 2) & 3;
+        // Two accumulator chains over the k-steps halve the dependent mma
+        // latency.
+        float part[2][2][4] = {};
+$SCORES        float acc[2][4];
+#pragma unroll
+        for (int n = 0; n < 2; ++n)
+#pragma unroll
+          for (int x = 0; x < 4; ++x)
+            acc[n][x] = part[0][n][x] + part[1][n][x];
+#pragma unroll
         for (int n = 0; n < 2; ++n)
 #pragma unroll
           for (int half = 0; half < 2; ++half) {
-            const int t = 16 * warp + g + half * 8, s = 16 * j + 8 * n + 2 * c;
+            const int t = 16 * tb + g + half * 8, s = 16 * j + 8 * n + 2 * c;
 $SCORE_DECAY            *reinterpret_cast<unsigned *>(sP + swizzle<kC>(t, s)) = pack2<Elem>(x0, x1);
           }
       }
@@ -435,18 +446,6 @@ $CHECKS  if (B > 65535 || T > INT32_MAX - kC)
   p.ob = out->strides[0], p.oh = out->strides[1], p.ot = out->strides[2];
 $PARAMS_FILL  p.T = (int)T;
 
-  // Segments: enough CTAs for two per SM, or one segment when the (batch,
-  // head, value tile) triples already fill the GPU.
-  int device = 0, sms = 132;
-  if (cudaGetDevice(&device) == cudaSuccess)
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  const long long chunks = (T + kC - 1) / kC, ctas = B * kHeads * kTiles;
-  long long nseg = 1;
-  if (chunks > 1 && ctas < 2LL * sms)
-    nseg = std::min(chunks, (2LL * sms + ctas - 1) / ctas);
-  p.segChunks = (int)std::max(1LL, (chunks + nseg - 1) / nseg);
-  p.nseg = chunks ? (int)((chunks + p.segChunks - 1) / p.segChunks) : 1;
-
   static const cudaError_t attributeStatus = [] {
     cudaError_t s = cudaFuncSetAttribute(${NAME}_chunks<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          kSmemBytes);
@@ -456,6 +455,20 @@ $PARAMS_FILL  p.T = (int)T;
   }();
   if (attributeStatus != cudaSuccess)
     return attnFail(4, "%s", cudaGetErrorString(attributeStatus));
+
+  // Segments: when the (batch, head, value tile) triples leave CTA slots
+  // idle, split T so that one wave fills them (a partial second wave would
+  // double the time).
+  int device = 0, sms = 132, perSm = 1;
+  if (cudaGetDevice(&device) == cudaSuccess)
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, ${NAME}_chunks<true>, kThreads, kSmemBytes);
+  const long long chunks = (T + kC - 1) / kC, ctas = B * kHeads * kTiles;
+  const long long slots = (long long)std::max(perSm, 1) * sms;
+  const long long nseg = chunks > 1 ? std::min(chunks, std::max(1LL, slots / ctas)) : 1;
+  p.segChunks = (int)std::max(1LL, (chunks + nseg - 1) / nseg);
+  p.nseg = chunks ? (int)((chunks + p.segChunks - 1) / p.segChunks) : 1;
+
   cudaStream_t s = (cudaStream_t)stream;
   void *scratch = nullptr;
   if (p.nseg > 1) {
@@ -477,8 +490,8 @@ $PARAMS_FILL  p.T = (int)T;
 
 /// The kernel's pieces that depend on the gates' form.
 struct GatePieces {
-  std::string decls, setup, load, prefix, prepare, scores, scoreDecay,
-      interQ, interScale, stateDecay, updateA, updateK, decayStore;
+  std::string decls, setup, load, prefix, prepare, scores, scoreDecay, interQ,
+      interScale, stateDecay, updateA, updateK, decayStore;
   int decayWidth;
   std::string decayIndex;
 };
@@ -527,10 +540,10 @@ GatePieces scalarPieces(const ChunkedLinear &a) {
   p.scores = R"cu(#pragma unroll
         for (int kk = 0; kk < kDk / 16; ++kk) {
           unsigned qa[4], r[4];
-          ldmatrix4(qa, sQ + swizzle<kDk>(16 * warp + (lane & 15), 16 * kk + (lane >> 4) * 8));
+          ldmatrix4(qa, sQ + swizzle<kDk>(16 * tb + (lane & 15), 16 * kk + (lane >> 4) * 8));
           ldmatrix4(r, sK + swizzle<kDk>(16 * j + (lane & 7) + (lane >> 4) * 8, 16 * kk + (lane >> 3 & 1) * 8));
-          mma16816<Elem>(acc[0], qa, r[0], r[1]);
-          mma16816<Elem>(acc[1], qa, r[2], r[3]);
+          mma16816<Elem>(part[kk & 1][0], qa, r[0], r[1]);
+          mma16816<Elem>(part[kk & 1][1], qa, r[2], r[3]);
         }
 )cu";
   p.scoreDecay =
@@ -540,7 +553,8 @@ GatePieces scalarPieces(const ChunkedLinear &a) {
       "* exp2Approx(sG[t] - sG[s + 1]) : 0.f;\n";
   p.interQ = "sQ";
   p.interScale = "kScale * exp2Approx(sG[8 * n + 2 * c + (j & 1)])";
-  p.stateDecay = R"cu(    const float last = sG[kC - 1], chunkDecay = exp2Approx(last);
+  p.stateDecay =
+      R"cu(    const float last = sG[kC - 1], chunkDecay = exp2Approx(last);
     decayTotal += last;
 #pragma unroll
     for (int n = 0; n < kDk / 8; ++n)
@@ -596,7 +610,7 @@ GatePieces perKeyPieces() {
 )cu";
   // Q ⊙ exp(b) for the inter-chunk product and K ⊙ exp(b_last - b) for the
   // state update, both <= 1.
-  p.prepare = R"cu(#pragma unroll 4
+  p.prepare = R"cu(#pragma unroll 1
     for (int i = tid; i < kC * kDk / 2; i += kThreads) {
       const int r = i / (kDk / 2), col = i % (kDk / 2) * 2, at = swizzle<kDk>(r, col);
       const float2 bt = *reinterpret_cast<const float2 *>(sG + r * kGateRow + col);
@@ -612,8 +626,9 @@ GatePieces perKeyPieces() {
   // Block (query block w, key block j): Q ⊙ exp(b_t - b_r) against
   // K ⊙ exp(b_r - b_s); r = 16w (between the blocks) for j < w, the middle
   // of the block on the diagonal.
-  p.scores = R"cu(        const float *bq0 = sG + (16 * warp + g) * kGateRow, *bq1 = bq0 + 8 * kGateRow;
-        const float *br = sG + (j < warp ? 16 * warp : 16 * warp + 8) * kGateRow;
+  p.scores =
+      R"cu(        const float *bq0 = sG + (16 * tb + g) * kGateRow, *bq1 = bq0 + 8 * kGateRow;
+        const float *br = sG + (j < tb ? 16 * tb : 16 * tb + 8) * kGateRow;
         const float *bk0 = sG + (16 * j + g) * kGateRow, *bk1 = bk0 + 8 * kGateRow;
 #pragma unroll
         for (int kk = 0; kk < kDk / 16; ++kk) {
@@ -631,14 +646,14 @@ GatePieces perKeyPieces() {
           const float2 qa0 = fromRef(bq0, d, r0), qa1 = fromRef(bq1, d, r0);
           const float2 qa2 = fromRef(bq0, d + 8, r8), qa3 = fromRef(bq1, d + 8, r8);
           unsigned qf[4], r[4];
-          ldmatrix4(qf, sQ + swizzle<kDk>(16 * warp + (lane & 15), 16 * kk + (lane >> 4) * 8));
+          ldmatrix4(qf, sQ + swizzle<kDk>(16 * tb + (lane & 15), 16 * kk + (lane >> 4) * 8));
           const unsigned a[4] = {scale2<Elem>(qf[0], qa0.x, qa0.y), scale2<Elem>(qf[1], qa1.x, qa1.y),
                                  scale2<Elem>(qf[2], qa2.x, qa2.y), scale2<Elem>(qf[3], qa3.x, qa3.y)};
           ldmatrix4(r, sK + swizzle<kDk>(16 * j + (lane & 7) + (lane >> 4) * 8, 16 * kk + (lane >> 3 & 1) * 8));
           const float2 k0 = toRef(bk0, d, r0), k1 = toRef(bk0, d + 8, r8);
           const float2 k2 = toRef(bk1, d, r0), k3 = toRef(bk1, d + 8, r8);
-          mma16816<Elem>(acc[0], a, scale2<Elem>(r[0], k0.x, k0.y), scale2<Elem>(r[1], k1.x, k1.y));
-          mma16816<Elem>(acc[1], a, scale2<Elem>(r[2], k2.x, k2.y), scale2<Elem>(r[3], k3.x, k3.y));
+          mma16816<Elem>(part[kk & 1][0], a, scale2<Elem>(r[0], k0.x, k0.y), scale2<Elem>(r[1], k1.x, k1.y));
+          mma16816<Elem>(part[kk & 1][1], a, scale2<Elem>(r[2], k2.x, k2.y), scale2<Elem>(r[3], k3.x, k3.y));
         }
 )cu";
   p.scoreDecay = "            const float x0 = s <= t ? acc[n][2 * half] * "
@@ -665,36 +680,55 @@ GatePieces perKeyPieces() {
 }
 } // namespace
 
+/// Shared memory of one CTA, as the kernel lays it out: two stages of Q, K,
+/// V (a 64-wide tile) and gates, P and the output tile; per-key decay adds
+/// decayed Q and K and the segment's decay per key.
+static int64_t sharedBytes(const ChunkedLinear &a) {
+  const int64_t c = 64, dk = a.keyDim, bv = 64;
+  bool perKey = a.gates == ChunkedLinear::Key;
+  int64_t stage = 2 * c * dk * 2 + c * bv * 2 + (perKey ? c * (dk + 8) : c) * 4;
+  return 2 * stage + c * c * 2 + c * bv * 2 +
+         (perKey ? 2 * c * dk * 2 + dk * 4 : 0);
+}
+
 LogicalResult cuda::emitChunkedLinear(const ChunkedLinear &a, StringRef name,
-                                      raw_ostream &os) {
+                                      Arch arch, raw_ostream &os) {
+  // Opt-in shared memory per block: 227 KB on sm_90, 163 KB on sm_80.
+  int64_t limit = arch == Arch::sm90a ? 232448 : 166912;
+  if (sharedBytes(a) > limit)
+    return ChunkedScanOp(a.scan).emitError()
+           << "the CUDA backend's linear attention kernel needs "
+           << sharedBytes(a) << " bytes of shared memory per block for this "
+           << (a.gates == ChunkedLinear::Key ? "per-key decay" : "form")
+           << " with key dim " << a.keyDim << "; "
+           << (arch == Arch::sm90a ? "sm_90a" : "sm_80") << " allows " << limit;
   GatePieces pieces =
       a.gates == ChunkedLinear::Key ? perKeyPieces() : scalarPieces(a);
   if (a.gates == ChunkedLinear::Key)
     pieces.decayWidth = a.keyDim;
   std::string scale = llvm::formatv("{0:e9}f", a.scale).str();
-  os << substitute(kKernel,
-                   {{"ELEM", elementTypeName(a.element).str()},
-                    {"DK", std::to_string(a.keyDim)},
-                    {"DV", std::to_string(a.valueDim)},
-                    {"H", std::to_string(a.heads)},
-                    {"HKV", std::to_string(a.kvHeads)},
-                    {"SCALE", scale},
-                    {"NAME", name.str()},
-                    {"GATE_DECLS", pieces.decls},
-                    {"GATE_SETUP", pieces.setup},
-                    {"GATE_LOAD", pieces.load},
-                    {"GATE_PREFIX", pieces.prefix},
-                    {"PREPARE", pieces.prepare},
-                    {"SCORES", pieces.scores},
-                    {"SCORE_DECAY", pieces.scoreDecay},
-                    {"INTER_Q", pieces.interQ},
-                    {"INTER_SCALE", pieces.interScale},
-                    {"STATE_DECAY", pieces.stateDecay},
-                    {"UPDATE_A", pieces.updateA},
-                    {"UPDATE_K", pieces.updateK},
-                    {"DECAY_STORE", pieces.decayStore},
-                    {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
-                    {"DECAY_INDEX", pieces.decayIndex}});
+  os << substitute(kKernel, {{"ELEM", elementTypeName(a.element).str()},
+                             {"DK", std::to_string(a.keyDim)},
+                             {"DV", std::to_string(a.valueDim)},
+                             {"H", std::to_string(a.heads)},
+                             {"HKV", std::to_string(a.kvHeads)},
+                             {"SCALE", scale},
+                             {"NAME", name.str()},
+                             {"GATE_DECLS", pieces.decls},
+                             {"GATE_SETUP", pieces.setup},
+                             {"GATE_LOAD", pieces.load},
+                             {"GATE_PREFIX", pieces.prefix},
+                             {"PREPARE", pieces.prepare},
+                             {"SCORES", pieces.scores},
+                             {"SCORE_DECAY", pieces.scoreDecay},
+                             {"INTER_Q", pieces.interQ},
+                             {"INTER_SCALE", pieces.interScale},
+                             {"STATE_DECAY", pieces.stateDecay},
+                             {"UPDATE_A", pieces.updateA},
+                             {"UPDATE_K", pieces.updateK},
+                             {"DECAY_STORE", pieces.decayStore},
+                             {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
+                             {"DECAY_INDEX", pieces.decayIndex}});
 
   // Launcher: the checks and parameters of the optional operands.
   std::string checks, fill;

@@ -24,10 +24,10 @@ struct SoftmaxAttention {
   ScoreOp score;
   llvm::SmallVector<mlir::Operation *> chain;
   AggregateOp aggregate;
-  unsigned query, key, value;       ///< argument numbers
-  std::optional<unsigned> lengths;  ///< argument number of [B] key lengths
+  unsigned query, key, value;      ///< argument numbers
+  std::optional<unsigned> lengths; ///< argument number of [B] key lengths
   int64_t heads, kvHeads, headDim, valueDim;
-  mlir::Type element;               ///< bf16 or f16
+  mlir::Type element; ///< bf16 or f16
   double scale;
 };
 
@@ -96,7 +96,7 @@ std::string linearParameters(const ChunkedLinear &linear);
 /// The kernels (mma.sync, for sm_80 and sm_90a) and launcher of a chunked
 /// linear attention function.
 mlir::LogicalResult emitChunkedLinear(const ChunkedLinear &linear,
-                                      llvm::StringRef name,
+                                      llvm::StringRef name, Arch arch,
                                       llvm::raw_ostream &os);
 
 } // namespace attn::cuda

@@ -1,4 +1,5 @@
-//===- sm80.cuh - mma.sync tile primitives (sm_80 and later) ----*- CUDA -*-===//
+//===- sm80.cuh - mma.sync tile primitives (sm_80 and later) ----*- CUDA
+//-*-===//
 //
 // Warp-level tensor-core and copy primitives for kernels that attention-opt
 // --emit=cuda generates with mma.sync: they run on Ampere and Hopper alike.
