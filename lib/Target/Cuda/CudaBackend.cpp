@@ -74,18 +74,9 @@ static constexpr const char *kPrologue =
 //   c++ -x c++ -DATTN_CUDA_NVRTC -I <attention-opt>/include -I <cuda>/include -c $NAME.cu
 )cu";
 
-static constexpr const char *kHost = R"cu(
-#ifndef __CUDACC_RTC__
-#include "attn/Runtime/cuda/host.h"
-#include "$NAME.h"
-
-#define attnFail attn_rt::fail
-#define ATTN_SHAPE(t) (long long)(t)->shape[0], (long long)(t)->shape[1], \
-  (long long)(t)->shape[2], (long long)(t)->shape[3]
-
-extern "C" const char *${NAME}_error(void) { return attn_rt::lastError(); }
-
-#ifdef ATTN_CUDA_NVRTC
+/// How the launcher gets its kernel: compiled by nvcc, or with
+/// ATTN_CUDA_NVRTC by NVRTC from the embedded source on first use.
+static constexpr const char *kKernelHandle = R"cu(#ifdef ATTN_CUDA_NVRTC
 #include "attn/Runtime/cuda/nvrtc.h"
 static const char kKernelSource[] = R"attn_source($KERNEL_SOURCE)attn_source";
 extern "C" const char *${NAME}_source(void) { return kKernelSource; }
@@ -104,7 +95,27 @@ static const void *attnKernel(int dynamicSharedBytes) {
   return (const void *)${NAME}_kernel;
 }
 #endif
-$LAUNCHER
+)cu";
+
+/// For launchers that start their kernels with <<<>>> (several kernels, or
+/// templates): nvcc only.
+static constexpr const char *kNoNvrtc = R"cu(#ifdef ATTN_CUDA_NVRTC
+#error "$NAME has no NVRTC path yet: build it with nvcc"
+#endif
+)cu";
+
+static constexpr const char *kHost = R"cu(
+#ifndef __CUDACC_RTC__
+#include "attn/Runtime/cuda/host.h"
+#include "$NAME.h"
+
+#define attnFail attn_rt::fail
+#define ATTN_SHAPE(t) (long long)(t)->shape[0], (long long)(t)->shape[1], \
+  (long long)(t)->shape[2], (long long)(t)->shape[3]
+
+extern "C" const char *${NAME}_error(void) { return attn_rt::lastError(); }
+
+$KERNEL_HANDLE$LAUNCHER
 #endif // __CUDACC_RTC__
 )cu";
 
@@ -112,12 +123,19 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
                                           Arch arch) {
   if (function.isExternal())
     return function.emitError("has no body to compile");
-  FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
-  if (failed(softmax))
-    return failure();
-  FailureOr<KernelParts> parts = arch == Arch::sm90a
-                                     ? emitSoftmaxSm90(*softmax, name)
-                                     : emitSoftmaxSm80(*softmax, name);
+  FailureOr<KernelParts> parts = failure();
+  if (returnedChunkedScan(function)) {
+    FailureOr<ChunkedLinear> linear = matchChunkedLinear(function);
+    if (failed(linear))
+      return failure();
+    parts = emitChunkedLinear(*linear, name, arch);
+  } else {
+    FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
+    if (failed(softmax))
+      return failure();
+    parts = arch == Arch::sm90a ? emitSoftmaxSm90(*softmax, name)
+                                : emitSoftmaxSm80(*softmax, name);
+  }
   if (failed(parts))
     return failure();
   // The kernel part: what nvcc compiles with the launcher and what NVRTC
@@ -133,6 +151,8 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
       {"DOC", parts->doc},
       {"KERNEL_SOURCE", kernel},
       {"LAUNCHER", parts->launcher}};
+  names.push_back({"KERNEL_HANDLE",
+                   substitute(parts->nvrtc ? kKernelHandle : kNoNvrtc, names)});
   EmittedSource source;
   llvm::raw_string_ostream os(source.kernel);
   // Host compilers of the NVRTC build see the sizes, not the device code.

@@ -87,6 +87,9 @@ struct KernelParts {
   std::string parameters, doc;
   /// The tile primitives the device code includes (attn/Runtime/cuda/...).
   std::string runtimeHeader;
+  /// Whether the launcher runs its kernel through attnKernel() (and so has
+  /// an NVRTC path) rather than launching kernels itself with <<<>>>.
+  bool nvrtc = true;
 };
 
 /// The kernel and launcher of a softmax attention function for sm_90a.
@@ -114,6 +117,41 @@ mlir::FailureOr<KernelParts> assembleSoftmaxKernel(
     const SoftmaxAttention &attention, llvm::StringRef name,
     llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> kernelNames,
     const SoftmaxTemplates &templates);
+
+/// `attn.chunked_scan` with q, k, v, gates and the initial state taken
+/// straight from the function's arguments (or [H] gates from a constant):
+/// the form the chunked linear attention kernels compute.
+struct ChunkedLinear {
+  enum Gates { None, Head, Token, Key };
+  enum Result { Output, FinalState };
+  mlir::func::FuncOp function;
+  ChunkedScanOp scan;
+  unsigned query, key, value;           ///< argument numbers
+  std::optional<unsigned> gateArgument; ///< absent for none or constant gates
+  std::optional<unsigned> init;
+  Gates gates = None; ///< [H], [B, H, T] or [B, H, T, Dk] log-decays
+  llvm::SmallVector<double> headGates; ///< constant [H] gates
+  llvm::SmallVector<Result> results;   ///< the function's results in order
+  int64_t heads, kvHeads, keyDim, valueDim;
+  mlir::Type element; ///< bf16 or f16
+  double scale;
+};
+
+/// The attn.chunked_scan whose values the function returns, if any.
+ChunkedScanOp returnedChunkedScan(mlir::func::FuncOp function);
+
+/// Recognizes the chunked linear form, or reports at the first op that does
+/// not fit why the CUDA backend cannot compile the function.
+mlir::FailureOr<ChunkedLinear> matchChunkedLinear(mlir::func::FuncOp);
+
+/// The launcher's tensor parameters: the function's arguments in order (q,
+/// k, v, gates, init by role), then its results (out, final_state).
+std::string linearParameters(const ChunkedLinear &linear);
+
+/// The kernels (mma.sync, for sm_80 and sm_90a) and launcher of a chunked
+/// linear attention function.
+mlir::FailureOr<KernelParts> emitChunkedLinear(const ChunkedLinear &linear,
+                                               llvm::StringRef name, Arch arch);
 
 } // namespace attn::cuda
 

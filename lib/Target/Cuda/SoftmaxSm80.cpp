@@ -232,5 +232,5 @@ FailureOr<KernelParts> cuda::emitSoftmaxSm80(const SoftmaxAttention &a,
        {"ROW_TILES", "1"},
        {"BLOCKS_PER_SM", "1"},
        {"STAGES", "2"}},
-      {kConstants, "", kKernel, kLauncher, "mma_sm80.cuh"});
+      {kConstants, "", kKernel, kLauncher, "sm80.cuh"});
 }

@@ -1,7 +1,8 @@
-//===- mma_sm80.cuh - Ampere tile primitives for generated kernels -*- CUDA -*-===//
+//===- sm80.cuh - Ampere tile primitives for generated kernels -*- CUDA -*-===//
 //
-// The instructions that kernels emitted by attention-opt --emit=cuda
-// --cuda-arch=sm_80 build on: asynchronous global-to-shared copies
+// The instructions that mma.sync kernels emitted by attention-opt
+// --emit=cuda build on (softmax for sm_80, chunked linear attention for
+// every architecture): asynchronous global-to-shared copies
 // (cp.async), shared-memory fragment loads (ldmatrix) and the m16n8k16
 // tensor-core MMA with f32 accumulators. The kernel structure (tiles,
 // loops, pipelining, masks) is emitted by the compiler. Compiles under nvcc
@@ -9,12 +10,22 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTN_RUNTIME_CUDA_MMA_SM80_CUH
-#define ATTN_RUNTIME_CUDA_MMA_SM80_CUH
+#ifndef ATTN_RUNTIME_CUDA_SM80_CUH
+#define ATTN_RUNTIME_CUDA_SM80_CUH
 
 #include "attn/Runtime/cuda/common.cuh"
 
 namespace attn_rt {
+
+// --- shared tiles ------------------------------------------------------------
+
+/// Element offset of (row, col) in a shared tile of 16-bit elements with
+/// kCols columns (a multiple of 64): 16-byte chunks XOR-swizzled by the row
+/// so that ldmatrix's 8 row reads hit distinct banks.
+template <int kCols> __device__ inline int swizzle(int row, int col) {
+  return row * kCols + ((((col >> 3) ^ row) & 7) | ((col >> 3) & ~7)) * 8 +
+         (col & 7);
+}
 
 // --- cp.async ----------------------------------------------------------------
 
@@ -25,6 +36,14 @@ __device__ inline void cpAsync16(void *dst, const void *src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(
                    sharedAddress(dst)),
                "l"(src), "r"(valid ? 16 : 0)
+               : "memory");
+}
+
+/// 4-byte global -> shared copy; zero-fills the destination when !valid.
+__device__ inline void cpAsync4(void *smem, const void *gmem, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(
+                   sharedAddress(smem)),
+               "l"(gmem), "r"(valid ? 4 : 0)
                : "memory");
 }
 
@@ -92,6 +111,24 @@ __device__ inline void mmaM16N8K16<__half>(float *d, const unsigned (&a)[4],
                  "r"(b1));
 }
 
+// --- 16-bit pairs ---------------------------------------------------------------
+
+/// The two 16-bit values of a register as floats (low first).
+template <typename T> __device__ inline float2 unpack2(unsigned x);
+template <> __device__ inline float2 unpack2<__nv_bfloat16>(unsigned x) {
+  return __bfloat1622float2(*reinterpret_cast<__nv_bfloat162 *>(&x));
+}
+template <> __device__ inline float2 unpack2<__half>(unsigned x) {
+  return __half22float2(*reinterpret_cast<__half2 *>(&x));
+}
+
+/// A register of two 16-bit values scaled by (a, b).
+template <typename T>
+__device__ inline unsigned scale2(unsigned x, float a, float b) {
+  float2 f = unpack2<T>(x);
+  return pack2<T>(f.x * a, f.y * b);
+}
+
 } // namespace attn_rt
 
-#endif // ATTN_RUNTIME_CUDA_MMA_SM80_CUH
+#endif // ATTN_RUNTIME_CUDA_SM80_CUH
