@@ -587,6 +587,10 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
       "masked rows).\n// Needs: q, k, v with a contiguous last dim, other "
       "strides multiples of\n// 8 elements, 16-byte aligned data; out with "
       "a contiguous last dim.";
+  if (a.lengths)
+    parts.doc += "\n// Keys past lengths[b], up to the end of that key tile, "
+                 "may be read: they\n// must be finite (they get no weight, "
+                 "but 0 * NaN is NaN).";
   parts.runtimeHeader = templates.runtimeHeader.str();
   return parts;
 }
