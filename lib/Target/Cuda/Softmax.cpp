@@ -349,6 +349,27 @@ LogicalResult cuda::emitScoreChain(const SoftmaxAttention &a, raw_ostream &os) {
     }
   os << "}\n\n";
 
+  os << R"cu(/// The key tiles of kBN keys that queries [tFirst, tLast] may see: tiles
+/// [first, first + count).
+template <int kBN>
+__device__ __forceinline__ void attnKeyTiles(int tFirst, int tLast, int T, int L, int &first,
+                                             int &count) {
+  int begin, end;
+  attnKeyRange(tFirst, tLast, T, L, begin, end);
+  begin = max(begin, 0);
+  end = min(end, L);
+  first = begin / kBN;
+  count = end > begin ? (end + kBN - 1) / kBN - first : 0;
+}
+
+/// The key length of sequence b: lengths[b] clamped to [0, S], or S.
+template <typename Length>
+__device__ __forceinline__ int attnKeyLength(const Length *lengths, int b, int S) {
+  return lengths ? (int)min(max((long long)lengths[b], 0ll), (long long)S) : S;
+}
+
+)cu";
+
   os << "__device__ __forceinline__ bool attnTileVisible(int tFirst, int "
         "tLast, int sFirst, int sLast, int T, int L) {\n"
         "  const int pFirst = L - T + tFirst, pLast = L - T + tLast;\n"

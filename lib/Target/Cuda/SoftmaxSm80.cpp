@@ -78,14 +78,10 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   // The heaviest query tiles (most keys under a causal mask) start first.
   const int mBlock = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, b = blockIdx.z;
   const int hk = h / (kHeads / kKvHeads);
-  const int L = lengths ? (int)min(max((long long)lengths[b], 0ll), (long long)S) : S;
+  const int L = attnKeyLength(lengths, b, S);
   const int tFirst = mBlock * kBM, tLast = min(tFirst + kBM, T) - 1;
-  int keyBegin, keyEnd;
-  attnKeyRange(tFirst, tLast, T, L, keyBegin, keyEnd);
-  keyBegin = max(keyBegin, 0);
-  keyEnd = min(keyEnd, L);
-  const int tileBegin = keyBegin / kBN;
-  const int tiles = keyEnd > keyBegin ? (keyEnd + kBN - 1) / kBN - tileBegin : 0;
+  int tileBegin, tiles;
+  attnKeyTiles<kBN>(tFirst, tLast, T, L, tileBegin, tiles);
   const int tileLast = tileBegin + tiles - 1;
 
   // Step i of the walk reads key tile tileLast - i from stage i % kStages.
