@@ -46,16 +46,11 @@ ChunkedScanOp cuda::returnedChunkedScan(func::FuncOp function) {
   return {};
 }
 
-/// The function argument `value` is, or failure with a diagnostic at `user`.
+/// The argument number of `value`, or a diagnostic at `user`.
 static FailureOr<unsigned> argumentOf(Value value, Operation *user,
                                       StringRef role) {
-  if (auto arg = dyn_cast<BlockArgument>(value))
-    return arg.getArgNumber();
-  return user->emitError() << "the CUDA backend's linear attention kernel "
-                              "reads the "
-                           << role
-                           << " straight from a function argument; here it "
-                              "is computed by another op";
+  return functionArgument(value, user,
+                          "the CUDA backend's linear attention kernel", role);
 }
 
 FailureOr<ChunkedLinear> cuda::matchChunkedLinear(func::FuncOp function) {
@@ -152,17 +147,15 @@ FailureOr<ChunkedLinear> cuda::matchChunkedLinear(func::FuncOp function) {
 }
 
 std::string cuda::linearParameters(const ChunkedLinear &a) {
-  func::FuncOp function = a.function;
-  std::string params;
-  for (unsigned i = 0, e = function.getNumArguments(); i < e; ++i) {
-    std::string name = i == a.query          ? "q"
-                       : i == a.key          ? "k"
-                       : i == a.value        ? "v"
-                       : i == a.gateArgument ? "gates"
-                       : i == a.init         ? "init"
-                                             : "arg" + std::to_string(i);
-    params += "const attn_cuda_tensor *" + name + ", ";
-  }
+  std::string params =
+      argumentParameters(a.function, [&](unsigned i) -> StringRef {
+        return i == a.query          ? "q"
+               : i == a.key          ? "k"
+               : i == a.value        ? "v"
+               : i == a.gateArgument ? "gates"
+               : i == a.init         ? "init"
+                                     : "";
+      });
   for (auto [i, result] : llvm::enumerate(a.results))
     params += std::string(i ? ", " : "") + "attn_cuda_tensor *" +
               (result == ChunkedLinear::Output ? "out" : "final_state");

@@ -16,6 +16,19 @@ std::string
 substitute(llvm::StringRef text,
            llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> values);
 
+/// The argument number of `value`, or failure with a diagnostic at `user`
+/// saying that `reader` reads the `role` straight from a function argument.
+mlir::FailureOr<unsigned> functionArgument(mlir::Value value,
+                                           mlir::Operation *user,
+                                           llvm::StringRef reader,
+                                           llvm::StringRef role);
+
+/// "const attn_cuda_tensor *<name>, " for each argument of `function` in
+/// order, named by `nameOf` (argN where it gives "").
+std::string
+argumentParameters(mlir::func::FuncOp function,
+                   llvm::function_ref<llvm::StringRef(unsigned)> nameOf);
+
 /// `aggregate(softmax(chain(score(q, k))), v)` with q, k, v (and the masks'
 /// key lengths) taken straight from the function's arguments: the form the
 /// softmax kernels compute. The chain holds masks and score mods.
@@ -35,43 +48,8 @@ struct SoftmaxAttention {
 /// why the CUDA backend cannot compile the function.
 mlir::FailureOr<SoftmaxAttention> matchSoftmaxAttention(mlir::func::FuncOp);
 
-/// Device functions for the score chain, shared by every architecture:
-///   float attnScoreChain<bool kMasked>(float x, b, h, t, s, T, L)
-///     the chain on a scaled score; with kMasked, masked pairs give -inf;
-///   void attnKeyRange(tFirst, tLast, T, L, &begin, &end)
-///     the keys that queries [tFirst, tLast] may see;
-///   bool attnTileVisible(tFirst, tLast, sFirst, sLast, T, L)
-///     whether every pair of the tiles is visible (no mask needed);
-/// where L is the sequence's key length (S or lengths[b]).
-mlir::LogicalResult emitScoreChain(const SoftmaxAttention &attention,
-                                   llvm::raw_ostream &os);
-
-/// The score chain (emitScoreChain), then device functions on one warp's
-/// score and output fragments in the m16n8 accumulator layout, which both
-/// mma.sync tiles and each warp's part of a wgmma tile have:
-///   attnScoreTile<kMasked, kN>: the chain on a 16 x kN score fragment;
-///   attnOnlineSoftmax<Elem, kN, kNV>: the online softmax step, giving P as
-///     MMA A fragments and rescaling the output fragment;
-///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp.
-mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
-                                         llvm::raw_ostream &os);
-
 /// C type of an element type in generated code (__nv_bfloat16, __half).
 llvm::StringRef elementTypeName(mlir::Type type);
-
-/// The launcher's shape, stride and alignment checks against the program's
-/// static sizes, as statements of a function returning an error code; they
-/// return 0 early when there is nothing to compute (B or T is 0).
-void emitSoftmaxChecks(const SoftmaxAttention &attention,
-                       llvm::raw_ostream &os);
-
-/// C type of the key lengths' elements ("int" or "long long"; "int" when
-/// there are none).
-std::string lengthType(const SoftmaxAttention &attention);
-
-/// The launcher's tensor parameters: the function's arguments in order
-/// (q, k, v, lengths by role), then the output.
-std::string softmaxParameters(const SoftmaxAttention &attention);
 
 /// What a kernel emitter produces; CudaBackend.cpp assembles the file.
 struct KernelParts {

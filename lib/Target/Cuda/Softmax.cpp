@@ -51,14 +51,10 @@ StringRef cuda::elementTypeName(Type type) {
   return type.isBF16() ? "__nv_bfloat16" : "__half";
 }
 
-/// The function argument `value` is, or failure with a diagnostic at `user`.
+/// The argument number of `value`, or a diagnostic at `user`.
 static FailureOr<unsigned> argumentNumber(Value value, Operation *user,
                                           StringRef role) {
-  if (auto arg = dyn_cast<BlockArgument>(value))
-    return arg.getArgNumber();
-  return user->emitError() << "the CUDA backend reads the " << role
-                           << " straight from a function argument; here it "
-                              "is computed by another op";
+  return functionArgument(value, user, "the CUDA backend", role);
 }
 
 FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
@@ -304,7 +300,16 @@ MaskText maskText(MaskOp mask) {
 }
 } // namespace
 
-LogicalResult cuda::emitScoreChain(const SoftmaxAttention &a, raw_ostream &os) {
+/// Device functions for the score chain, shared by every architecture:
+///   float attnScoreChain<bool kMasked>(float x, b, h, t, s, T, L)
+///     the chain on a scaled score; with kMasked, masked pairs give -inf;
+///   void attnKeyRange(tFirst, tLast, T, L, &begin, &end)
+///     the keys that queries [tFirst, tLast] may see;
+///   bool attnTileVisible(tFirst, tLast, sFirst, sLast, T, L)
+///     whether every pair of the tiles is visible (no mask needed);
+/// where L is the sequence's key length (S or lengths[b]).
+static LogicalResult emitScoreChain(const SoftmaxAttention &a,
+                                    raw_ostream &os) {
   // The chain on one score. Score mods keep masked scores masked, so
   // applying every mod first and every mask after is the chain's meaning.
   os << "template <bool kMasked>\n"
@@ -496,8 +501,15 @@ __device__ __forceinline__ void attnStoreRows(const float (&o)[kNV / 2], const f
 )cu";
 } // namespace
 
-LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
-                                         raw_ostream &os) {
+/// The score chain (emitScoreChain), then device functions on one warp's
+/// score and output fragments in the m16n8 accumulator layout, which both
+/// mma.sync tiles and each warp's part of a wgmma tile have:
+///   attnScoreTile<kMasked, kN>: the chain on a 16 x kN score fragment;
+///   attnOnlineSoftmax<Elem, kN, kNV>: the online softmax step, giving P as
+///     MMA A fragments and rescaling the output fragment;
+///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp.
+static LogicalResult emitSoftmaxFragments(const SoftmaxAttention &a,
+                                          raw_ostream &os) {
   if (failed(emitScoreChain(a, os)))
     return failure();
   // Without score mods the scale and log2(e) fold into one multiply.
@@ -511,7 +523,10 @@ LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
   return success();
 }
 
-void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
+/// The launcher's shape, stride and alignment checks against the program's
+/// static sizes, as statements of a function returning an error code; they
+/// return 0 early when there is nothing to compute (B or T is 0).
+static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   os << substitute(
       R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
   if (q->shape[1] != $H || q->shape[3] != $D)
@@ -551,21 +566,23 @@ void cuda::emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
 )cu";
 }
 
-std::string cuda::softmaxParameters(const SoftmaxAttention &a) {
-  func::FuncOp function = a.function;
-  std::string params;
-  for (unsigned i = 0, e = function.getNumArguments(); i < e; ++i) {
-    std::string name = i == a.query     ? "q"
-                       : i == a.key     ? "k"
-                       : i == a.value   ? "v"
-                       : i == a.lengths ? "lengths"
-                                        : "arg" + std::to_string(i);
-    params += "const attn_cuda_tensor *" + name + ", ";
-  }
-  return params + "attn_cuda_tensor *out";
+/// The launcher's tensor parameters: the function's arguments in order
+/// (q, k, v, lengths by role), then the output.
+static std::string softmaxParameters(const SoftmaxAttention &a) {
+  return argumentParameters(a.function,
+                            [&](unsigned i) -> StringRef {
+                              return i == a.query     ? "q"
+                                     : i == a.key     ? "k"
+                                     : i == a.value   ? "v"
+                                     : i == a.lengths ? "lengths"
+                                                      : "";
+                            }) +
+         "attn_cuda_tensor *out";
 }
 
-std::string cuda::lengthType(const SoftmaxAttention &a) {
+/// C type of the key lengths' elements ("int" or "long long"; "int" when
+/// there are none).
+static std::string lengthType(const SoftmaxAttention &a) {
   if (!a.lengths)
     return "int";
   func::FuncOp function = a.function;
