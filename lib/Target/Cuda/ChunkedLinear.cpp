@@ -163,22 +163,16 @@ std::string cuda::linearParameters(const ChunkedLinear &a) {
 }
 
 namespace {
-constexpr const char *kKernel = R"cu(
+/// What both chunk kernels share: sizes, the parameters, and (kScan) the
+/// scan over segments.
+constexpr const char *kCommon = R"cu(
 namespace {
 using Elem = $ELEM;
 // Chunk length, key dim, value dim, the value tile of one CTA.
-constexpr int kC = 64, kDk = $DK, kDv = $DV, kBV = 64, kTiles = kDv / kBV;
-constexpr int kHeads = $H, kGroup = $H / $HKV, kThreads = 128;
+constexpr int kC = 64, kDk = $DK, kDv = $DV, kBV = $BV, kTiles = kDv / kBV;
+constexpr int kHeads = $H, kGroup = $H / $HKV, kThreads = $THREADS;
 constexpr float kScale = $SCALE, kLog2e = 1.44269504089f;
-// Shared memory: two stages of Q, K, V and gate tiles; the chunk's scores P
-// and its output tile; then what the decay needs.
-constexpr int kTileQ = kC * kDk * 2, kTileV = kC * kBV * 2;
-$GATE_DECLS
-constexpr int kStage = 2 * kTileQ + kTileV + kGateBytes;
-constexpr int kOffP = 2 * kStage, kOffO = kOffP + kC * kC * 2;
-constexpr int kOffExtra = kOffO + kC * kBV * 2;
-constexpr int kSmemBytes = kOffExtra + kExtraBytes;
-
+$HEAD_GATES
 struct Params {
   const Elem *q, *k, *v;
   Elem *o;
@@ -190,7 +184,19 @@ struct Params {
   long long qb, qh, qt, kb, kh, kt, vb, vh, vt, ob, oh, ot;
   long long gb, gh, gt, ib, ih, id, fb, fh, fd;
   int T, segChunks, nseg;
-};
+$TENSOR_MAPS};
+)cu";
+
+/// The mma.sync chunk kernel (sm_80 and sm_90a).
+constexpr const char *kChunksMma = R"cu(
+// Shared memory: two stages of Q, K, V and gate tiles; the chunk's scores P
+// and its output tile; then what the decay needs.
+constexpr int kTileQ = kC * kDk * 2, kTileV = kC * kBV * 2;
+$GATE_DECLS
+constexpr int kStage = 2 * kTileQ + kTileV + kGateBytes;
+constexpr int kOffP = 2 * kStage, kOffO = kOffP + kC * kC * 2;
+constexpr int kOffExtra = kOffO + kC * kBV * 2;
+constexpr int kSmemBytes = kOffExtra + kExtraBytes;
 
 /// Walks one segment's chunks for batch blockIdx.z, head blockIdx.y and
 /// value tile / segment blockIdx.x. With kOut, from the segment's entering
@@ -384,7 +390,9 @@ $UPDATE_A#pragma unroll
   if (!kOut && tile == 0) {
 $DECAY_STORE  }
 }
+)cu";
 
+constexpr const char *kScan = R"cu(
 /// Turns each segment's own contribution into the state entering it:
 /// S_0 = init, S_{j+1} = exp(decay_j) S_j + contribution_j.
 __global__ void ${NAME}_scan(const Params p) {
@@ -438,7 +446,7 @@ $CHECKS  if (B > 65535 || T > INT32_MAX - kC)
   p.vb = v->strides[0], p.vh = v->strides[1], p.vt = v->strides[2];
   p.ob = out->strides[0], p.oh = out->strides[1], p.ot = out->strides[2];
 $PARAMS_FILL  p.T = (int)T;
-
+$MAPS
   static const cudaError_t attributeStatus = [] {
     cudaError_t s = cudaFuncSetAttribute(${NAME}_chunks<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          kSmemBytes);
@@ -494,12 +502,6 @@ struct GatePieces {
 GatePieces scalarPieces(const ChunkedLinear &a) {
   GatePieces p;
   p.decls = "constexpr int kGateBytes = kC * 4, kExtraBytes = 0;\n";
-  if (!a.headGates.empty()) {
-    p.decls += "__device__ const float kHeadGates[kHeads] = {";
-    for (auto [i, value] : llvm::enumerate(a.headGates))
-      p.decls += (i ? ", " : "") + llvm::formatv("{0:e9}f", value).str();
-    p.decls += "};\n";
-  }
   if (a.gates == ChunkedLinear::Token) {
     p.setup = "const float *gates = p.g + b * p.gb + h * p.gh;\n";
     p.load = "    for (int i = tid; i < kC; i += kThreads) {\n"
@@ -684,11 +686,22 @@ static int64_t sharedBytes(const ChunkedLinear &a) {
          (perKey ? 2 * c * dk * 2 + dk * 4 : 0);
 }
 
+/// Constant [H] gates as a device array.
+static std::string headGateArray(const ChunkedLinear &a) {
+  if (a.headGates.empty())
+    return "";
+  std::string array = "__device__ const float kHeadGates[kHeads] = {";
+  for (auto [i, value] : llvm::enumerate(a.headGates))
+    array += (i ? ", " : "") + llvm::formatv("{0:e9}f", value).str();
+  return array + "};\n";
+}
+
 FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
                                                StringRef name, Arch arch) {
+  bool wgmma = useWgmmaLinear(a, arch);
   // Opt-in shared memory per block: 227 KB on sm_90, 163 KB on sm_80.
   int64_t limit = arch == Arch::sm90a ? 232448 : 166912;
-  if (sharedBytes(a) > limit)
+  if (!wgmma && sharedBytes(a) > limit)
     return ChunkedScanOp(a.scan).emitError()
            << "the CUDA backend's linear attention kernel needs "
            << sharedBytes(a) << " bytes of shared memory per block for this "
@@ -700,30 +713,41 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
   if (a.gates == ChunkedLinear::Key)
     pieces.decayWidth = a.keyDim;
   std::string scale = llvm::formatv("{0:e9}f", a.scale).str();
+  std::vector<std::pair<StringRef, std::string>> common = {
+      {"ELEM", elementTypeName(a.element).str()},
+      {"DK", std::to_string(a.keyDim)},
+      {"DV", std::to_string(a.valueDim)},
+      {"H", std::to_string(a.heads)},
+      {"HKV", std::to_string(a.kvHeads)},
+      {"SCALE", scale},
+      {"NAME", name.str()},
+      {"BV", wgmma ? "128" : "64"},
+      {"THREADS", wgmma ? "384" : "128"},
+      {"HEAD_GATES", headGateArray(a)},
+      {"TENSOR_MAPS",
+       wgmma ? "  attn_rt::TensorMap tmQ, tmK, tmV;\n" : std::string()},
+      {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
+      {"DECAY_INDEX", pieces.decayIndex}};
+  std::vector<std::pair<StringRef, std::string>> mma = common;
+  llvm::append_range(mma, std::vector<std::pair<StringRef, std::string>>{
+                              {"GATE_DECLS", pieces.decls},
+                              {"GATE_SETUP", pieces.setup},
+                              {"GATE_LOAD", pieces.load},
+                              {"GATE_PREFIX", pieces.prefix},
+                              {"PREPARE", pieces.prepare},
+                              {"SCORES", pieces.scores},
+                              {"SCORE_DECAY", pieces.scoreDecay},
+                              {"INTER_Q", pieces.interQ},
+                              {"INTER_SCALE", pieces.interScale},
+                              {"STATE_DECAY", pieces.stateDecay},
+                              {"UPDATE_A", pieces.updateA},
+                              {"UPDATE_K", pieces.updateK},
+                              {"DECAY_STORE", pieces.decayStore}});
   KernelParts parts;
-  parts.device =
-      substitute(kKernel, {{"ELEM", elementTypeName(a.element).str()},
-                           {"DK", std::to_string(a.keyDim)},
-                           {"DV", std::to_string(a.valueDim)},
-                           {"H", std::to_string(a.heads)},
-                           {"HKV", std::to_string(a.kvHeads)},
-                           {"SCALE", scale},
-                           {"NAME", name.str()},
-                           {"GATE_DECLS", pieces.decls},
-                           {"GATE_SETUP", pieces.setup},
-                           {"GATE_LOAD", pieces.load},
-                           {"GATE_PREFIX", pieces.prefix},
-                           {"PREPARE", pieces.prepare},
-                           {"SCORES", pieces.scores},
-                           {"SCORE_DECAY", pieces.scoreDecay},
-                           {"INTER_Q", pieces.interQ},
-                           {"INTER_SCALE", pieces.interScale},
-                           {"STATE_DECAY", pieces.stateDecay},
-                           {"UPDATE_A", pieces.updateA},
-                           {"UPDATE_K", pieces.updateK},
-                           {"DECAY_STORE", pieces.decayStore},
-                           {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
-                           {"DECAY_INDEX", pieces.decayIndex}});
+  parts.device = substitute(kCommon, common) +
+                 (wgmma ? chunkedLinearWgmmaKernel(a, common)
+                        : substitute(kChunksMma, mma)) +
+                 substitute(kScan, common);
 
   // Launcher: the checks and parameters of the optional operands.
   std::string checks, fill;
@@ -793,6 +817,20 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       {"DV", std::to_string(a.valueDim)},
       {"DECAY_WIDTH", std::to_string(pieces.decayWidth)}};
   names.push_back({"CHECKS", substitute(checks, names)});
+  names.push_back(
+      {"MAPS",
+       wgmma ? "  const uint64_t rows = T > 0 ? T : 1; // maps need a valid "
+               "shape\n"
+               "  if (!attn_rt::encodeRowTiles(&p.tmQ, q->data, q->shape, "
+               "q->strides, rows, kC) ||\n"
+               "      !attn_rt::encodeRowTiles(&p.tmK, k->data, k->shape, "
+               "k->strides, rows, kC) ||\n"
+               "      !attn_rt::encodeRowTiles(&p.tmV, v->data, v->shape, "
+               "v->strides, rows, kC))\n"
+               "    return attnFail(3, \"encoding the TMA descriptors failed "
+               "(driver without cuTensorMapEncodeTiled, or sizes past its "
+               "limits)\");\n"
+             : ""});
   names.push_back({"PARAMS_FILL", fill});
   names.push_back({"PARAMS", linearParameters(a)});
   parts.launcher = "#include <algorithm>\n" + substitute(kLauncher, names);
@@ -805,8 +843,7 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       "8 elements, 16-byte aligned data; per-key gates likewise with\n// "
       "multiples of 4. Long sequences over few heads use stream-ordered "
       "scratch\n// memory (cudaMallocAsync).";
-  // mma.sync runs on both architectures.
-  parts.runtimeHeader = "sm80.cuh";
+  parts.runtimeHeader = wgmma ? "sm90.cuh" : "sm80.cuh";
   parts.nvrtc = false; // two kernels and a scan, launched with <<<>>>
   return parts;
 }

@@ -140,6 +140,46 @@ $KERNEL_HANDLE$LAUNCHER
 #endif // __CUDACC_RTC__
 )cu";
 
+std::string cuda::wgmmaFunction(StringRef name, int n, StringRef ptxType,
+                                bool aInRegisters, bool transB) {
+  std::string regs, constraints;
+  for (int i = 0; i < n / 2; ++i) {
+    regs += (i ? ", %" : "%") + std::to_string(i);
+    constraints += (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
+  }
+  int next = n / 2;
+  std::string a, inputs;
+  if (aInRegisters) {
+    a = "{%" + std::to_string(next) + ", %" + std::to_string(next + 1) + ", %" +
+        std::to_string(next + 2) + ", %" + std::to_string(next + 3) + "}";
+    inputs = "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), ";
+    next += 4;
+  } else {
+    a = "%" + std::to_string(next++);
+    inputs = "\"l\"(a), ";
+  }
+  std::string b = "%" + std::to_string(next++);
+  std::string accumulate = "%" + std::to_string(next);
+  inputs += "\"l\"(b), \"r\"(accumulate)";
+  std::string immediates = aInRegisters
+                               ? (transB ? "1, 1, 1" : "1, 1, 0")
+                               : (transB ? "1, 1, 0, 1" : "1, 1, 0, 0");
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "__device__ __forceinline__ void " << name << "(float (&d)[" << n / 2
+     << "], "
+     << (aInRegisters ? "const unsigned (&a)[4]" : "unsigned long long a")
+     << ", unsigned long long b, int accumulate) {\n"
+     << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, " << accumulate
+     << ", 0;\\n\"\n"
+     << "               \"wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32."
+     << ptxType << "." << ptxType << " {" << regs << "}, " << a << ", " << b
+     << ", p, " << immediates << ";\\n}\\n\"\n"
+     << "               : " << constraints << "\n"
+     << "               : " << inputs << ");\n}\n\n";
+  return out;
+}
+
 FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
                                           Arch arch) {
   if (function.isExternal())

@@ -29,6 +29,13 @@ std::string
 argumentParameters(mlir::func::FuncOp function,
                    llvm::function_ref<llvm::StringRef(unsigned)> nameOf);
 
+/// A device function `name(d, a, b, accumulate)` issuing one wgmma
+/// m64nNk16 with f32 accumulators `d`: A from shared memory (a descriptor)
+/// or from registers (4 packed pairs), B from shared memory, N-major
+/// (transposed) if `transB`.
+std::string wgmmaFunction(llvm::StringRef name, int n, llvm::StringRef ptxType,
+                          bool aInRegisters, bool transB);
+
 /// `aggregate(softmax(chain(score(q, k))), v)` with q, k, v (and the masks'
 /// key lengths) taken straight from the function's arguments: the form the
 /// softmax kernels compute. The chain holds masks and score mods.
@@ -125,6 +132,16 @@ mlir::FailureOr<ChunkedLinear> matchChunkedLinear(mlir::func::FuncOp);
 /// The launcher's tensor parameters: the function's arguments in order (q,
 /// k, v, gates, init by role), then its results (out, final_state).
 std::string linearParameters(const ChunkedLinear &linear);
+
+/// Whether the wgmma chunk kernel (ChunkedLinearSm90.cpp) computes `linear`
+/// for `arch`: sm_90a, scalar or no decay, value dims a multiple of 128.
+bool useWgmmaLinear(const ChunkedLinear &linear, Arch arch);
+
+/// The wgmma chunk kernel's device code; `names` binds the template names
+/// that ChunkedLinear.cpp's common part defines ($NAME, ...).
+std::string chunkedLinearWgmmaKernel(
+    const ChunkedLinear &linear,
+    llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> names);
 
 /// The kernels (mma.sync, for sm_80 and sm_90a) and launcher of a chunked
 /// linear attention function.

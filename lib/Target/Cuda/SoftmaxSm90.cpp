@@ -21,48 +21,6 @@ using namespace attn;
 using namespace attn::cuda;
 
 namespace {
-/// A wgmma m64nNk16 with f32 accumulators: A from shared memory (`ss`) or
-/// from registers, B from shared memory, B transposed (N-major) if `transB`.
-std::string wgmmaFunction(StringRef name, int n, StringRef ptxType,
-                          bool aInRegisters, bool transB) {
-  std::string regs, constraints;
-  for (int i = 0; i < n / 2; ++i) {
-    regs += (i ? ", %" : "%") + std::to_string(i);
-    constraints += (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
-  }
-  int next = n / 2;
-  std::string a, inputs;
-  if (aInRegisters) {
-    a = "{%" + std::to_string(next) + ", %" + std::to_string(next + 1) + ", %" +
-        std::to_string(next + 2) + ", %" + std::to_string(next + 3) + "}";
-    inputs = "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), ";
-    next += 4;
-  } else {
-    a = "%" + std::to_string(next++);
-    inputs = "\"l\"(a), ";
-  }
-  std::string b = "%" + std::to_string(next++);
-  std::string accumulate = "%" + std::to_string(next);
-  inputs += "\"l\"(b), \"r\"(accumulate)";
-  std::string immediates = aInRegisters
-                               ? (transB ? "1, 1, 1" : "1, 1, 0")
-                               : (transB ? "1, 1, 0, 1" : "1, 1, 0, 0");
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << "__device__ __forceinline__ void " << name << "(float (&d)[" << n / 2
-     << "], "
-     << (aInRegisters ? "const unsigned (&a)[4]" : "unsigned long long a")
-     << ", unsigned long long b, int accumulate) {\n"
-     << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, " << accumulate
-     << ", 0;\\n\"\n"
-     << "               \"wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32."
-     << ptxType << "." << ptxType << " {" << regs << "}, " << a << ", " << b
-     << ", p, " << immediates << ";\\n}\\n\"\n"
-     << "               : " << constraints << "\n"
-     << "               : " << inputs << ");\n}\n\n";
-  return out;
-}
-
 constexpr const char *kConstants = R"cu(
 constexpr int kBM = 128, kBN = $BN, kD = $D, kDV = $DV, kStages = $STAGES;
 constexpr int kHeads = $H, kKvHeads = $HKV;
@@ -192,22 +150,14 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
 )cu";
 
 constexpr const char *kLauncher = R"cu(
-static attn_rt::TensorMap *attnDescriptor(attn_rt::TensorMap *map, const attn_cuda_tensor *t,
-                                          uint64_t rows, uint32_t boxRows) {
-  const uint64_t dims[4] = {(uint64_t)t->shape[3], rows, (uint64_t)t->shape[1], (uint64_t)t->shape[0]};
-  const uint64_t strides[3] = {(uint64_t)t->strides[2] * 2, (uint64_t)t->strides[1] * 2,
-                               (uint64_t)t->strides[0] * 2};
-  const uint32_t box[4] = {64, boxRows, 1, 1};
-  return attn_rt::encodeTensorMap4d(map, t->data, dims, strides, box) ? map : nullptr;
-}
-
 extern "C" int $NAME($PARAMS, float *lse, void *stream) {
 $CHECKS
   attn_rt::TensorMap tmQ, tmK, tmV;
   // Without keys no tile is read; the maps still need a valid shape.
   const uint64_t keyRows = S > 0 ? S : 1;
-  if (!attnDescriptor(&tmQ, q, T, kBM) || !attnDescriptor(&tmK, k, keyRows, kBN) ||
-      !attnDescriptor(&tmV, v, keyRows, kBN))
+  if (!attn_rt::encodeRowTiles(&tmQ, q->data, q->shape, q->strides, T, kBM) ||
+      !attn_rt::encodeRowTiles(&tmK, k->data, k->shape, k->strides, keyRows, kBN) ||
+      !attn_rt::encodeRowTiles(&tmV, v->data, v->shape, v->strides, keyRows, kBN))
     return attnFail(3, "encoding the TMA descriptors failed (driver without "
                        "cuTensorMapEncodeTiled, or sizes past its limits)");
   void *outData = out->data;

@@ -12,8 +12,8 @@
 #include "attn/Runtime/cuda/tensor_map.h"
 
 #include <cuda.h>
-#include <cuda_runtime.h>
 #include <cudaTypedefs.h>
+#include <cuda_runtime.h>
 
 #include <cstdarg>
 #include <cstdint>
@@ -76,6 +76,21 @@ inline bool encodeTensorMap4d(TensorMap *map, const void *data,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+/// A descriptor over `rows` rows of a [B, H, rows, D] tensor of 16-bit
+/// elements (strides in elements, the last contiguous) whose boxes are 64
+/// columns of `boxRows` rows of one (batch, head).
+inline bool encodeRowTiles(TensorMap *map, const void *data,
+                           const int64_t shape[4], const int64_t strides[4],
+                           uint64_t rows, uint32_t boxRows) {
+  const uint64_t dims[4] = {(uint64_t)shape[3], rows, (uint64_t)shape[1],
+                            (uint64_t)shape[0]};
+  const uint64_t byteStrides[3] = {(uint64_t)strides[2] * 2,
+                                   (uint64_t)strides[1] * 2,
+                                   (uint64_t)strides[0] * 2};
+  const uint32_t box[4] = {64, boxRows, 1, 1};
+  return encodeTensorMap4d(map, data, dims, byteStrides, box);
 }
 
 } // namespace attn_rt

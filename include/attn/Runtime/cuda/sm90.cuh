@@ -4,14 +4,15 @@
 // on for sm_90a: mbarriers, bulk tensor copies (TMA), wgmma shared-memory
 // descriptors and fences, register reallocation. The kernel structure
 // (tiles, loops, pipelining, masks) and the wgmma instructions themselves
-// are emitted by the compiler. Compiles under nvcc and NVRTC.
+// are emitted by the compiler. Builds on sm80.cuh: ldmatrix and mma.sync
+// run on Hopper too. Compiles under nvcc and NVRTC.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef ATTN_RUNTIME_CUDA_SM90_CUH
 #define ATTN_RUNTIME_CUDA_SM90_CUH
 
-#include "attn/Runtime/cuda/common.cuh"
+#include "attn/Runtime/cuda/sm80.cuh"
 #include "attn/Runtime/cuda/tensor_map.h"
 
 namespace attn_rt {
@@ -106,6 +107,18 @@ template <int N> __device__ inline void registerFence(float (&r)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i)
     asm volatile("" : "+f"(r[i])::"memory");
+}
+
+/// Orders this thread's shared-memory writes before later reads by the
+/// async proxy (wgmma operands written with st.shared).
+__device__ inline void fenceProxyAsync() {
+  asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+}
+
+/// Waits until `count` threads (whole warps) have reached barrier `id`;
+/// id 0 is __syncthreads's.
+__device__ inline void namedBarrierSync(int id, int count) {
+  asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(count) : "memory");
 }
 
 // --- register reallocation between warpgroups -------------------------------
