@@ -332,7 +332,7 @@ def run(args):
         rows.append((name, B, T, ours, plain, flops, nbytes))
         print(name, B, T, round(ours, 3), plain and round(plain, 3), flush=True)
 
-    lines = ["# Chunked linear attention: attention-opt --emit=cuda (sm_90a: wgmma for scalar decay, mma.sync for per-key) vs PyTorch",
+    lines = ["# Chunked linear attention: attention-opt --emit=cuda (sm_90a wgmma kernel) vs PyTorch",
              "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, "
              f"median of {args.iters} runs (CUDA events; the launcher called through ctypes).", "",
              "Command: `python3 bench/gpu/linear_cuda.py emit DIR` here (DIR/*.cu from attention-opt), "

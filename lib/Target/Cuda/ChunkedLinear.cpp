@@ -725,7 +725,7 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       {"THREADS", wgmma ? "384" : "128"},
       {"HEAD_GATES", headGateArray(a)},
       {"TENSOR_MAPS",
-       wgmma ? "  attn_rt::TensorMap tmQ, tmK, tmV;\n" : std::string()},
+       wgmma ? "  attn_rt::TensorMap tmQ, tmK, tmV, tmG;\n" : std::string()},
       {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
       {"DECAY_INDEX", pieces.decayIndex}};
   std::vector<std::pair<StringRef, std::string>> mma = common;
@@ -826,7 +826,13 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
                "      !attn_rt::encodeRowTiles(&p.tmK, k->data, k->shape, "
                "k->strides, rows, kC) ||\n"
                "      !attn_rt::encodeRowTiles(&p.tmV, v->data, v->shape, "
-               "v->strides, rows, kC))\n"
+               "v->strides, rows, kC)" +
+                   std::string(a.gates == ChunkedLinear::Key
+                                   ? " ||\n      !attn_rt::encodeRowTiles("
+                                     "&p.tmG, gates->data, gates->shape, "
+                                     "gates->strides, rows, kC, 4)"
+                                   : "") +
+                   ")\n"
                "    return attnFail(3, \"encoding the TMA descriptors failed "
                "(driver without cuTensorMapEncodeTiled, or sizes past its "
                "limits)\");\n"

@@ -48,14 +48,16 @@ inline int launch(const void *kernel, dim3 grid, dim3 block, void **args,
   return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
 }
 
-/// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements, innermost
-/// dimension first, boxes of `box` elements with 128-byte swizzling (the
-/// innermost box extent must be 64 elements). TMA moves bytes: bf16 also
-/// describes f16 here. Returns false on failure.
+/// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements (or f32
+/// with `type`), innermost dimension first, boxes of `box` elements with
+/// 128-byte swizzling (the innermost box extent must be 128 bytes). TMA
+/// moves bytes: bf16 also describes f16 here. Returns false on failure.
 inline bool encodeTensorMap4d(TensorMap *map, const void *data,
                               const uint64_t dims[4],
                               const uint64_t byteStrides[3],
-                              const uint32_t box[4]) {
+                              const uint32_t box[4],
+                              CUtensorMapDataType type =
+                                  CU_TENSOR_MAP_DATA_TYPE_BFLOAT16) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void *fn = nullptr;
     cudaDriverEntryPointQueryResult status;
@@ -71,26 +73,30 @@ inline bool encodeTensorMap4d(TensorMap *map, const void *data,
   const uint32_t elementStrides[4] = {1, 1, 1, 1};
   static_assert(sizeof(TensorMap) == sizeof(CUtensorMap), "TMA descriptor");
   return encode(reinterpret_cast<CUtensorMap *>(map),
-                CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, const_cast<void *>(data),
+                type, 4, const_cast<void *>(data),
                 dims, byteStrides, box, elementStrides,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
-/// A descriptor over `rows` rows of a [B, H, rows, D] tensor of 16-bit
-/// elements (strides in elements, the last contiguous) whose boxes are 64
-/// columns of `boxRows` rows of one (batch, head).
+/// A descriptor over `rows` rows of a [B, H, rows, D] tensor of 16-bit (or
+/// with `elementBytes` 4, f32) elements, strides in elements and the last
+/// contiguous, whose boxes are 128-byte wide column slabs of `boxRows` rows
+/// of one (batch, head).
 inline bool encodeRowTiles(TensorMap *map, const void *data,
                            const int64_t shape[4], const int64_t strides[4],
-                           uint64_t rows, uint32_t boxRows) {
+                           uint64_t rows, uint32_t boxRows,
+                           unsigned elementBytes = 2) {
   const uint64_t dims[4] = {(uint64_t)shape[3], rows, (uint64_t)shape[1],
                             (uint64_t)shape[0]};
-  const uint64_t byteStrides[3] = {(uint64_t)strides[2] * 2,
-                                   (uint64_t)strides[1] * 2,
-                                   (uint64_t)strides[0] * 2};
-  const uint32_t box[4] = {64, boxRows, 1, 1};
-  return encodeTensorMap4d(map, data, dims, byteStrides, box);
+  const uint64_t byteStrides[3] = {(uint64_t)strides[2] * elementBytes,
+                                   (uint64_t)strides[1] * elementBytes,
+                                   (uint64_t)strides[0] * elementBytes};
+  const uint32_t box[4] = {128 / elementBytes, boxRows, 1, 1};
+  return encodeTensorMap4d(map, data, dims, byteStrides, box,
+                           elementBytes == 4 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+                                             : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
 }
 
 } // namespace attn_rt
