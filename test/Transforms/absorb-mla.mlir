@@ -1,5 +1,7 @@
 // RUN: attention-opt %s --attn-absorb-mla="explain=true" -verify-diagnostics | FileCheck %s
 // RUN: attention-opt %s --attn-absorb-mla="mode=always" | FileCheck %s --check-prefix=ALWAYS
+// RUN: not attention-opt %s --attn-absorb-mla="mode=decode" 2>&1 | FileCheck %s --check-prefix=BADMODE
+// BADMODE: for the --mode option: Cannot find option named 'decode'!
 
 // Small MLA shapes throughout: 4 query heads, latent Dc = 32, no-position head
 // dim Dn = 16, RoPE dim Dr = 8, value head dim Dv = 12. Over a long cache the
