@@ -3,8 +3,8 @@
 result with the independent numpy reference (reference.py).
 
 usage: check.py ATTENTION_RUN EXAMPLE.mlir FAMILY [--dim N=V ...] [--seed N]
-                [--tol 1e-9] [--param NAME=VALUE ...] [--expect-zero-rows]
-                [--function NAME]
+                [--lengths L0,L1,...] [--tol 1e-9] [--param NAME=VALUE ...]
+                [--expect-zero-rows] [--function NAME]
 
 Checks: the relative error max|ref - out| / max(max|ref|, 1e-300) <= tol, no
 NaN or inf in the output, and every query row that sees no key is exactly 0.
@@ -48,6 +48,8 @@ def main():
     ap.add_argument("family", choices=sorted(reference.FAMILIES))
     ap.add_argument("--dim", action="append", default=[], metavar="N=V")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lengths", default=None, metavar="L0,L1,...",
+                    help="fixed sequence lengths (attention-run --lengths)")
     ap.add_argument("--tol", type=float, default=1e-9)
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="override a parameter of the reference (e.g. w=16)")
@@ -74,6 +76,8 @@ def main():
             cmd += ["--function", args.function]
         for d in args.dim:
             cmd += ["--dim", d]
+        if args.lengths:
+            cmd += ["--lengths", args.lengths]
         cmd += ["--save-inputs", "--result-type=f64", "--output-dir", tmp]
         try:
             proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

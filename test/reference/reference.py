@@ -349,21 +349,28 @@ def rope_rotate_half(x, pos, theta):
     return np.concatenate([x1 * c - x2 * s, x2 * c + x1 * s], axis=1)
 
 
-def mla_decode(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, lengths, theta=10000.0):
+def mla(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, lengths, theta, rotate_keys):
     """MLA in its un-absorbed form: per head h, k_nope = c_kv W_UK[h],
     v = c_kv W_UV[h]; score = (q_nope . k_nope + rope(q_rope) . k_rope) / sqrt(Dn + Dr),
-    causal over the cache with per-sequence lengths."""
+    causal, over a cache with per-sequence lengths or (lengths None) over S keys.
+    rotate_keys: k_rope is rotated here, key s at position s."""
     q_nope, q_rope, c_kv, k_rope = f64(q_nope), f64(q_rope), f64(c_kv), f64(k_rope)
     w_uk, w_uv = f64(w_uk), f64(w_uv)
-    lengths = np.asarray(lengths, dtype=np.int64)
     B, H, T, Dn = q_nope.shape
     Dr = q_rope.shape[3]
     S = c_kv.shape[2]
-    pos = positions(T, lengths)                                   # [B, T]
+    if lengths is None:
+        pos = np.broadcast_to(positions(T, S), (B, T))
+    else:
+        lengths = np.asarray(lengths, dtype=np.int64)
+        pos = positions(T, lengths)                               # [B, T]
     qr = np.zeros_like(q_rope)
     for b in range(B):
         for h in range(H):
             qr[b, h] = rope_rotate_half(q_rope[b, h], pos[b], theta)
+    if rotate_keys:
+        k_rope = np.stack([rope_rotate_half(k_rope[b, 0], np.arange(S), theta)
+                           for b in range(B)])[:, None]
     k_nope = np.einsum("bsc,hcd->bhsd", c_kv[:, 0], w_uk)         # [B, H, S, Dn]
     vals = np.einsum("bsc,hcd->bhsd", c_kv[:, 0], w_uv)           # [B, H, S, Dv]
     kr = expand_heads(k_rope, H)
@@ -372,18 +379,30 @@ def mla_decode(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, lengths, theta=10000.0)
     return masked_softmax_attention(scores, causal_keep(B, H, T, S, lengths), vals)
 
 
-def dsa(q, k, v, iq, ik, iw, top=2048):
+def mla_decode(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, lengths, theta=10000.0):
+    """MLA decode over the latent cache; the cached k_rope is already rotated."""
+    return mla(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, lengths, theta, False)
+
+
+def mla_prefill(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, theta=10000.0):
+    """MLA causal self-attention (S = T), both RoPE parts rotated here."""
+    return mla(q_nope, q_rope, c_kv, k_rope, w_uk, w_uv, None, theta, True)
+
+
+def dsa(q, k, v, iq, ik, iw, lengths=None, top=2048):
     """Indexer I_ts = sum_j w_tj relu(iq_tj . ik_s) over causal keys; each query
     keeps its top `top` keys (ties to the lower index), then causal softmax MQA
-    attention over them."""
+    attention over them. With lengths, sequence b has lengths[b] keys and query t
+    sits at lengths[b] - T + t."""
     q, k, v, iq, ik, iw = map(f64, (q, k, v, iq, ik, iw))
     B, H, T, D = q.shape
     S = k.shape[2]
-    p = positions(T, S)
+    L = np.full(B, S, np.int64) if lengths is None else np.asarray(lengths, np.int64)
     keep = np.zeros((B, H, T, S), bool)
     for b in range(B):
+        p = positions(T, L[b])
         for t in range(T):
-            cand = [s for s in range(S) if s <= p[t]]
+            cand = [s for s in range(S) if s <= p[t] and s < L[b]]
             I = {s: float(np.sum(iw[b, :, t] * np.maximum(iq[b, :, t] @ ik[b, 0, s], 0.0)))
                  for s in cand}
             chosen = sorted(cand, key=lambda s: (-I[s], s))[:top]
@@ -410,6 +429,7 @@ FAMILIES = {
     "nsa": (nsa, {"l": 32, "d": 16, "lp": 64, "n": 16, "initial": 1, "local": 2,
                   "w": 512}),
     "mla_decode": (mla_decode, {"theta": 10000.0}),
+    "mla_prefill": (mla_prefill, {"theta": 10000.0}),
     "dsa": (dsa, {"top": 2048}),
     "kv_cache_decode": (kv_cache_decode, {}),
 }

@@ -133,6 +133,20 @@ ol = np.einsum("bhts,bsc->bhtc", softmax_inf(s), np.float64(c[:, 0]))
 close("mla_decode", out, np.einsum("bhtc,hcd->bhtd", ol, np.float64(wuv)))
 assert empty[0, :, 0].all() and empty.sum() == H
 
+# MLA prefill: causal attention over the concatenated [k_nope, rope(k_rope)] keys.
+B, H, T = 2, 4, 7
+qn, qr, c, kr = u(B, H, T, 16), u(B, H, T, 8), u(B, 1, T, 32), u(B, 1, T, 8)
+wuk, wuv = u(H, 32, 16), u(H, 32, 12)
+pos = np.arange(T)
+rot = lambda x: np.stack([np.stack([R.rope_rotate_half(np.float64(x[b, h]), pos, 10000.0)
+                                    for h in range(x.shape[1])]) for b in range(B)])
+qcat = np.concatenate([np.float64(qn), rot(qr)], axis=3)
+kcat = np.concatenate([np.einsum("bsc,hcd->bhsd", np.float64(c[:, 0]), np.float64(wuk)),
+                       np.repeat(rot(kr), H, axis=1)], axis=3)
+vals = np.einsum("bsc,hcd->bhsd", np.float64(c[:, 0]), np.float64(wuv))
+close("mla_prefill", R.mla_prefill(qn, qr, c, kr, wuk, wuv)[0],
+      R.causal_softmax(qcat, kcat, vals)[0])
+
 # NSA selection on hand-made probabilities.
 pc = np.zeros((2, 7))        # Hq = 2, one group; compressed l = 8, d = 4
 pc[0, 5] = 0.5; pc[1, 1] = 0.3; pc[0, 3] = 0.2
@@ -152,5 +166,13 @@ print("ok   nsa_select")
 q, k, v = u(2, 4, 6, 8), u(2, 1, 6, 8), u(2, 1, 6, 8)
 iq, ik, iw = u(2, 2, 6, 4), u(2, 1, 6, 4), u(2, 2, 6)
 close("dsa top>=S", R.dsa(q, k, v, iq, ik, iw, top=16)[0], R.causal_softmax(q, k, v)[0])
+
+# DSA with lengths: sequence b as a cache cut to its first lengths[b] keys.
+lengths = np.array([6, 2], np.int64)
+out = R.dsa(q, k, v, iq, ik, iw, lengths, top=3)[0]
+cut = np.concatenate([R.dsa(q[b:b + 1], k[b:b + 1, :, :n], v[b:b + 1, :, :n], iq[b:b + 1],
+                            ik[b:b + 1, :, :n], iw[b:b + 1], top=3)[0]
+                      for b, n in enumerate(lengths)])
+close("dsa lengths", out, cut)
 
 sys.exit(1 if failures else 0)

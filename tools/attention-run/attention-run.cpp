@@ -61,6 +61,12 @@ cl::opt<unsigned> seed("seed", cl::init(0), cl::desc("random seed"),
 cl::list<std::string> dims("dim", cl::value_desc("NAME=VALUE"),
                            cl::desc("size of a named dynamic dimension"),
                            cl::cat(category));
+cl::list<int64_t>
+    fixedLengths("lengths", cl::CommaSeparated, cl::value_desc("L0,L1,..."),
+                 cl::desc("with --random-inputs: the sequence lengths (integer "
+                          "arguments), one per batch entry, instead of random "
+                          "ones; B defaults to their count"),
+                 cl::cat(category));
 cl::opt<std::string> logDecayRange("log-decay-range", cl::init("-0.7,-0.001"),
                                    cl::value_desc("LO,HI"),
                                    cl::desc("range of random log-decay gates"),
@@ -127,7 +133,8 @@ Random inputs (--random-inputs --seed N):
   16 for any other. Float arguments are uniform in [-1, 1]; arguments used as
   decay gates are log-decays uniform in --log-decay-range; weight matrices
   (rank 2 or 3, all sizes static) are uniform in [-1, 1] / sqrt(fan-in);
-  integer arguments are sequence lengths uniform in [1, S].
+  integer arguments are sequence lengths uniform in [1, S], or the values
+  --lengths gives.
 
 Examples:
   attention-run examples/gqa.mlir --random-inputs --dim T=100 --output-dir out
@@ -170,7 +177,7 @@ parseDims(ArrayRef<std::string> sweepSet) {
 
 int64_t defaultSize(StringRef name, const std::map<std::string, int64_t> &set) {
   if (name == "B")
-    return 2;
+    return fixedLengths.empty() ? 2 : int64_t(fixedLengths.size());
   if (name == "T")
     return 33;
   if (name == "S")
@@ -259,11 +266,24 @@ makeRandomInputs(func::FuncOp function, ArrayRef<std::string> sweepSet = {}) {
   int64_t keyLength = sizes.count("S")   ? sizes["S"]
                       : sizes.count("T") ? sizes["T"]
                                          : 1;
+  if (!fixedLengths.empty() &&
+      llvm::all_of(function.getArgumentTypes(), [](Type type) {
+        return isa<FloatType>(getElementTypeOrSelf(type));
+      }))
+    return fail("--lengths: @" + function.getName() +
+                " has no integer (lengths) argument");
   std::vector<Tensor> tensors;
   for (auto [i, type] : llvm::enumerate(function.getArgumentTypes())) {
     auto ranked = cast<RankedTensorType>(type);
     Tensor tensor(shapes[i]);
-    if (!isa<FloatType>(ranked.getElementType())) {
+    bool integer = !isa<FloatType>(ranked.getElementType());
+    if (integer && !fixedLengths.empty()) {
+      if (tensor.numElements() != int64_t(fixedLengths.size()))
+        return fail("--lengths gives " + Twine(fixedLengths.size()) +
+                    " values for argument " + Twine(i) + " of " +
+                    Twine(tensor.numElements()) + " elements");
+      llvm::copy(fixedLengths, tensor.data.begin());
+    } else if (integer) {
       std::uniform_int_distribution<int64_t> lengths(1, keyLength);
       for (double &x : tensor.data)
         x = double(lengths(rng));
@@ -432,6 +452,8 @@ LogicalResult run(MLIRContext &context) {
                              : "give --inputs FILES or --random-inputs");
   if (saveInputs && outputDir.empty())
     return fail("--save-inputs needs --output-dir");
+  if (!fixedLengths.empty() && !randomInputs)
+    return fail("--lengths needs --random-inputs");
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);

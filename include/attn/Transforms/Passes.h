@@ -11,6 +11,9 @@
 
 namespace attn {
 
+/// When attn-absorb-mla rewrites (Passes.td says why).
+enum class AbsorbMode { Auto, Always };
+
 #define GEN_PASS_DECL
 #include "attn/Transforms/Passes.h.inc"
 
@@ -23,6 +26,12 @@ void populateReassociateLinearPatterns(mlir::RewritePatternSet &patterns,
 /// Gated linear recurrences (attn.scan) to attn.chunked_scan.
 void populateChunkPatterns(mlir::RewritePatternSet &patterns, int64_t chunkSize,
                            bool materialize);
+
+/// MLA's key and value up-projections absorbed into the query and the
+/// output, so that attention runs over the latent cache. With `explain`,
+/// aggregates left alone get a remark saying why.
+void populateAbsorbMlaPatterns(mlir::RewritePatternSet &patterns,
+                               AbsorbMode mode, bool explain);
 
 /// Registers the passes and the named pipelines:
 ///   attn-linear-pipeline{chunk-size=64 materialize-states=false}

@@ -53,4 +53,46 @@ def ExposeState : Pass<"attn-expose-state", "mlir::ModuleOp"> {
   let dependentDialects = ["::attn::AttnDialect"];
 }
 
+def AbsorbMla : Pass<"attn-absorb-mla", "mlir::func::FuncOp"> {
+  let summary = "Absorb MLA's up-projections: attention over the latent cache";
+  let description = [{
+    Where keys and values are per-head up-projections of latents
+    (`k = attn.project %c, %W_UK`, `v = attn.project %c, %W_UV`, one weight
+    per query head), the up-projections move to the query and the output:
+    `q . (c W_UK[h]) = (q W_UK[h]^T) . c` becomes `attn.project %q, %W_UK
+    transposed` scored against the latent, and `sum_s p_s (c_s W_UV[h])`
+    becomes `attn.project (attn.aggregate %p, %c), %W_UV`. Attention then runs
+    over the latent cache itself, one latent head for all query heads; score
+    pairs whose keys are not projections (MLA's RoPE part) stay as they are,
+    and the score keeps the scale it had. Between the score and the aggregate
+    may stand masks, block masks, score mods, feature maps, softmax and decays
+    (the scores they act on do not change); a per-key score decay, which
+    weighs the key dims, blocks the rewrite.
+
+    Per head and absorbed projection, the expanded form spends `S Dc D`
+    multiply-adds up-projecting the cache and `T S D` attending, the absorbed
+    one `T Dc D` projecting queries or outputs and `T S Dc` attending. Over a
+    long cache (S >> T) absorbing wins while `T sum(Dc - D) < sum(Dc D)`
+    (T < 171 for DeepSeek's Dc = 512 and D = 128 for keys and values); for a
+    sequence attending to itself (prefill, S = T) it never wins when Dc > D.
+    `mode=auto` therefore absorbs attention over a cache, where a mask has
+    per-sequence `lengths` (the decode form), unless T is static and past that
+    bound; `mode=always` absorbs every match. Anything else is left alone;
+    with `explain` a remark at the aggregate says why.
+  }];
+  let options = [
+    Option<"mode", "mode", "::attn::AbsorbMode", /*default=*/"::attn::AbsorbMode::Auto",
+           "When to absorb",
+           [{::llvm::cl::values(
+             clEnumValN(::attn::AbsorbMode::Auto, "auto",
+                        "attention over a cache (per-sequence lengths) with "
+                        "few queries"),
+             clEnumValN(::attn::AbsorbMode::Always, "always",
+                        "every match"))}]>,
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark wherever the rewrite does not apply, saying why">
+  ];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
