@@ -156,7 +156,7 @@ def run(args):
           "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs of 20 back-to-back calls (CUDA events).",
           "", "Command: `python3 bench/gpu/decode_cuda.py emit DIR` here, then on the GPU `python3 decode_cuda.py run DIR --include INCLUDE --out gpu-decode.md`.",
           "", f"GQA {HQ}/{HKV} heads, D = {D}, bf16, T = 1, every cache full. Effective bandwidth = K and V cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16.",
-          "", "| B | S | cache | copy | ours | plain |", "|---|---|---|---|---|---|", *perf,
+          "", "| B | S | cache | copy | ours sm_90a | ours sm_80 (PTX on the H100) | plain |", "|---|---|---|---|---|---|---|", *perf,
           "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
           "", "| arch | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
           "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
