@@ -24,6 +24,11 @@ void populateReassociateLinearPatterns(mlir::RewritePatternSet &patterns,
 void populateChunkPatterns(mlir::RewritePatternSet &patterns, int64_t chunkSize,
                            bool materialize);
 
+/// NSA's three gated branches (compressed, selected, sliding window) to one
+/// attn.nsa. With `explain`, gate_combines that do not match get a remark
+/// saying why.
+void populateFuseNsaPatterns(mlir::RewritePatternSet &patterns, bool explain);
+
 /// Registers the passes and the named pipelines:
 ///   attn-linear-pipeline{chunk-size=64 materialize-states=false}
 ///   attn-linear-decode-pipeline
