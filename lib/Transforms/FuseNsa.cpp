@@ -12,6 +12,8 @@
 
 #include "attn/Transforms/Passes.h"
 
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -190,10 +192,6 @@ FailureOr<NsaParts> matchNsa(GateCombineOp op, std::string &why) {
   if (slc.blockMask.getBlock() != selection.getBlock())
     return fail("the block mask's block " + Twine(slc.blockMask.getBlock()) +
                 " is not the selection's " + Twine(selection.getBlock()));
-  if (selection.getBlock() % stride != 0)
-    return fail("selection block " + Twine(selection.getBlock()) +
-                " is not a multiple of the compression stride " +
-                Twine(stride));
   // attn.nsa shares a selection among the query heads of a KV head.
   int64_t groups = dimSize(selection.getType(), 1);
   int64_t keyHeads = dimSize(parts.key, 1),
@@ -202,13 +200,31 @@ FailureOr<NsaParts> matchNsa(GateCombineOp op, std::string &why) {
     return fail("the selection has " + Twine(groups) +
                 " head groups, not one per key and value head (" +
                 sizeText(keyHeads) + " and " + sizeText(valueHeads) + ")");
-  // select_blocks and the compressed mask place query t at token t.
-  int64_t queries = dimSize(parts.query, 2), keys = dimSize(parts.key, 2);
-  if (!ShapedType::isDynamic(queries) && !ShapedType::isDynamic(keys) &&
-      queries != keys)
-    return fail(Twine(queries) + " queries but " + Twine(keys) +
-                " keys: NSA here is self-attention");
   return parts;
+}
+
+/// attn.nsa made of `parts`, outside any block, if it verifies. Besides
+/// attn.nsa's own conditions (self-attention, a selection block that is a
+/// multiple of the stride), its verifier relates sizes the unfused ops'
+/// cannot (a dynamic intermediate hides two static operands that differ).
+FailureOr<OwningOpRef<NsaOp>> buildNsa(GateCombineOp op, const NsaParts &parts,
+                                       std::string &why) {
+  OpBuilder detached(op.getContext());
+  SelectBlocksOp selection = parts.selection;
+  CompressOp keys = parts.keys, values = parts.values;
+  OwningOpRef<NsaOp> fused = NsaOp::create(
+      detached, op.getLoc(), op.getType(), parts.query, parts.key, parts.value,
+      op.getGates(), keys.getWeights(), values.getWeights(), parts.columns,
+      keys.getPooling(), keys.getBlock(), keys.getStride(),
+      selection.getBlock(), selection.getTop(), selection.getInitial(),
+      selection.getLocal(), parts.window, APFloat(parts.scale));
+  ScopedDiagnosticHandler capture(op.getContext(), [&](Diagnostic &diag) {
+    why = diag.str();
+    return success();
+  });
+  if (failed(verify(*fused)))
+    return failure();
+  return fused;
 }
 
 struct FuseNsa : public OpRewritePattern<GateCombineOp> {
@@ -219,21 +235,16 @@ struct FuseNsa : public OpRewritePattern<GateCombineOp> {
                                 PatternRewriter &rewriter) const override {
     std::string why;
     FailureOr<NsaParts> parts = matchNsa(op, why);
-    if (failed(parts)) {
+    FailureOr<OwningOpRef<NsaOp>> fused = failure();
+    if (succeeded(parts))
+      fused = buildNsa(op, *parts, why);
+    if (failed(fused)) {
       // The greedy driver revisits unchanged ops; say it once.
       if (explain && explained.insert(op).second)
         op.emitRemark() << "not fused into attn.nsa: " << why;
       return rewriter.notifyMatchFailure(op, why);
     }
-    SelectBlocksOp selection = parts->selection;
-    auto fused = NsaOp::create(
-        rewriter, op.getLoc(), op.getType(), parts->query, parts->key,
-        parts->value, op.getGates(), parts->keys.getWeights(),
-        parts->values.getWeights(), parts->columns, parts->keys.getPooling(),
-        parts->keys.getBlock(), parts->keys.getStride(), selection.getBlock(),
-        selection.getTop(), selection.getInitial(), selection.getLocal(),
-        parts->window, APFloat(parts->scale));
-    rewriter.replaceOp(op, fused);
+    rewriter.replaceOp(op, rewriter.insert(fused->release()));
     return success();
   }
 

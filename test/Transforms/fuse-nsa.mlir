@@ -852,7 +852,38 @@ func.func @selection_block(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v:
   %mw = attn.mask %s2, sliding_window(16) : tensor<?x4x?x?xf32>
   %pw = attn.softmax %mw : tensor<?x4x?x?xf32>
   %ow = attn.aggregate %pw, %v : tensor<?x4x?x?xf32>, tensor<?x2x?x8xf32> -> tensor<?x4x?x8xf32>
-  // expected-remark @+1 {{not fused into attn.nsa: selection block 6 is not a multiple of the compression stride 4}}
+  // expected-remark @+1 {{not fused into attn.nsa: 'attn.nsa' op selection block 6 is not a multiple of the compression stride 4}}
+  %o = attn.gate_combine %oc, %os, %ow gates %g
+      : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>), tensor<?x4x?x3xf32> -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// The unfused ops cannot relate the values' batch to the keys' (the sizes
+// between them are dynamic); attn.nsa's verifier can.
+
+// CHECK-LABEL: func.func @value_batch(
+// CHECK-NOT: attn.nsa
+// CHECK: attn.gate_combine
+func.func @value_batch(%q: tensor<2x4x?x8xf32>, %k: tensor<2x2x?x8xf32>, %v: tensor<3x2x?x8xf32>,
+    %g: tensor<?x4x?x3xf32>) -> tensor<?x4x?x8xf32> {
+  %kc = attn.compress %k, mean block 8 stride 4 : tensor<2x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  %vc = attn.compress %v, mean block 8 stride 4 : tensor<3x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  %sc = attn.score %q, %kc : (tensor<2x4x?x8xf32>, tensor<?x2x?x8xf32>) -> tensor<?x4x?x?xf32>
+  %mc = attn.mask %sc, compressed(8, 4) : tensor<?x4x?x?xf32>
+  %pc = attn.softmax %mc : tensor<?x4x?x?xf32>
+  %oc = attn.aggregate %pc, %vc : tensor<?x4x?x?xf32>, tensor<?x2x?x8xf32> -> tensor<?x4x?x8xf32>
+  %idx = attn.select_blocks %pc compressed(8, 4) block 8 top 4 initial 1 local 1
+      : tensor<?x4x?x?xf32> -> tensor<?x2x?x4xi64>
+  %s = attn.score %q, %k : (tensor<2x4x?x8xf32>, tensor<2x2x?x8xf32>) -> tensor<?x4x?x?xf32>
+  %ms = attn.mask %s, causal : tensor<?x4x?x?xf32>
+  %bs = attn.block_mask %ms, %idx, block 8 : tensor<?x4x?x?xf32>, tensor<?x2x?x4xi64>
+  %ps = attn.softmax %bs : tensor<?x4x?x?xf32>
+  %os = attn.aggregate %ps, %v : tensor<?x4x?x?xf32>, tensor<3x2x?x8xf32> -> tensor<?x4x?x8xf32>
+  %s2 = attn.score %q, %k : (tensor<2x4x?x8xf32>, tensor<2x2x?x8xf32>) -> tensor<?x4x?x?xf32>
+  %mw = attn.mask %s2, sliding_window(16) : tensor<?x4x?x?xf32>
+  %pw = attn.softmax %mw : tensor<?x4x?x?xf32>
+  %ow = attn.aggregate %pw, %v : tensor<?x4x?x?xf32>, tensor<3x2x?x8xf32> -> tensor<?x4x?x8xf32>
+  // expected-remark @+1 {{not fused into attn.nsa: 'attn.nsa' op value vs key batch size mismatch: 3 vs 2}}
   %o = attn.gate_combine %oc, %os, %ow gates %g
       : (tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32>), tensor<?x4x?x3xf32> -> tensor<?x4x?x8xf32>
   return %o : tensor<?x4x?x8xf32>
@@ -907,7 +938,7 @@ func.func @cross_attention(%q: tensor<2x4x20x8xf32>, %k: tensor<2x2x24x8xf32>, %
   %mw = attn.mask %s, sliding_window(16) : tensor<2x4x20x24xf32>
   %pw = attn.softmax %mw : tensor<2x4x20x24xf32>
   %ow = attn.aggregate %pw, %v : tensor<2x4x20x24xf32>, tensor<2x2x24x8xf32> -> tensor<2x4x20x8xf32>
-  // expected-remark @+1 {{not fused into attn.nsa: 20 queries but 24 keys: NSA here is self-attention}}
+  // expected-remark @+1 {{not fused into attn.nsa: 'attn.nsa' op self-attention: key length vs query length mismatch: 24 vs 20}}
   %o = attn.gate_combine %oc, %os, %ow gates %g
       : (tensor<2x4x20x8xf32>, tensor<2x4x20x8xf32>, tensor<2x4x20x8xf32>), tensor<2x4x20x3xf32> -> tensor<2x4x20x8xf32>
   return %o : tensor<2x4x20x8xf32>
