@@ -84,6 +84,56 @@ LogicalResult lengthsMatchBatch(Operation *op, Value lengths, Value tensor) {
   return sameSize(op, dimSize(lengths, 0), dimSize(tensor, 0),
                   "lengths vs batch");
 }
+
+/// The weights of `pooling` over blocks of `block` tokens of head dim `d`:
+/// attn.compress's, or those of attn.nsa's keys or values (`what`).
+LogicalResult verifyPoolingWeights(Operation *op, PoolingKind pooling,
+                                   ValueRange weights, int64_t block, int64_t d,
+                                   StringRef what) {
+  std::string prefix = what.empty() ? "" : (what + " ").str();
+  if (pooling == PoolingKind::mean) {
+    if (!weights.empty())
+      return op->emitOpError()
+             << "mean pooling takes no " << prefix << "weights";
+    return success();
+  }
+  if (weights.size() != 3)
+    return op->emitOpError()
+           << "mlp pooling needs three " << prefix
+           << "weights: the position encoding [block, D], W1 [block*D, "
+              "hidden] and W2 [hidden, D]";
+  int64_t hidden = dimSize(weights[1], 1);
+  int64_t flat = ShapedType::kDynamic;
+  if (known(d) && llvm::MulOverflow(block, d, flat))
+    return op->emitOpError("block * head dim overflows");
+  if (failed(shapeIs(op, weights[0].getType(), {block, d},
+                     prefix + "position encoding")) ||
+      failed(
+          shapeIs(op, weights[1].getType(), {flat, hidden}, prefix + "W1")) ||
+      failed(shapeIs(op, weights[2].getType(), {hidden, d}, prefix + "W2")))
+    return failure();
+  return success();
+}
+
+/// The blocks a selection always keeps must fit in its `top` slots.
+LogicalResult forcedBlocksFit(Operation *op, uint64_t initial, uint64_t local,
+                              uint64_t top) {
+  if (initial + local > top)
+    return op->emitOpError() << "keeps " << initial << " initial and " << local
+                             << " local blocks, more than top " << top;
+  return success();
+}
+
+/// Compressed blocks of `stride` > `block` would skip tokens: attn.compress
+/// makes no such blocks, so masks and selections over them cannot exist.
+LogicalResult compressionCoversTokens(Operation *op, int64_t block,
+                                      int64_t stride, StringRef what) {
+  if (stride > block)
+    return op->emitOpError()
+           << what << "stride " << stride << " exceeds block " << block
+           << ": tokens between blocks would be dropped";
+  return success();
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -249,11 +299,10 @@ LogicalResult MaskOp::verify() {
   if (wantsStride != getStride().has_value())
     return emitOpError() << "mask '" << kind << "' "
                          << (wantsStride ? "needs a" : "takes no") << " stride";
-  // attn.compress makes no such blocks, so such keys cannot exist.
-  if (getKind() == MaskKind::compressed && *getStride() > *getSize())
-    return emitOpError() << "compressed stride " << *getStride()
-                         << " exceeds block " << *getSize()
-                         << ": tokens between blocks would be dropped";
+  if (getKind() == MaskKind::compressed &&
+      failed(compressionCoversTokens(*this, *getSize(), *getStride(),
+                                     "compressed ")))
+    return failure();
   return lengthsMatchBatch(*this, getLengths(), getScores());
 }
 
@@ -495,9 +544,8 @@ int64_t CompressOp::getNumBlocks(int64_t length, int64_t block,
 LogicalResult CompressOp::verify() {
   int64_t block = getBlock(), stride = getStride();
   Value x = getInput();
-  if (stride > block)
-    return emitOpError() << "stride " << stride << " exceeds block " << block
-                         << ": tokens between blocks would be dropped";
+  if (failed(compressionCoversTokens(*this, block, stride, "")))
+    return failure();
   int64_t d = dimSize(x, 3);
   int64_t blocks = known(dimSize(x, 2))
                        ? getNumBlocks(dimSize(x, 2), block, stride)
@@ -505,40 +553,16 @@ LogicalResult CompressOp::verify() {
   if (failed(shapeIs(*this, getResult().getType(),
                      {dimSize(x, 0), dimSize(x, 1), blocks, d}, "result")))
     return failure();
-  auto weights = getWeights();
-  if (getPooling() == PoolingKind::mean) {
-    if (!weights.empty())
-      return emitOpError("mean pooling takes no weights");
-    return success();
-  }
-  if (weights.size() != 3)
-    return emitOpError("mlp pooling needs three weights: the position "
-                       "encoding [block, D], W1 [block*D, hidden] and W2 "
-                       "[hidden, D]");
-  int64_t hidden = dimSize(weights[1], 1);
-  int64_t flat = ShapedType::kDynamic;
-  if (known(d) && llvm::MulOverflow(block, d, flat))
-    return emitOpError("block * head dim overflows");
-  if (failed(shapeIs(*this, weights[0].getType(), {block, d},
-                     "position encoding")) ||
-      failed(shapeIs(*this, weights[1].getType(), {flat, hidden}, "W1")) ||
-      failed(shapeIs(*this, weights[2].getType(), {hidden, d}, "W2")))
-    return failure();
-  return success();
+  return verifyPoolingWeights(*this, getPooling(), getWeights(), block, d, "");
 }
 
 LogicalResult SelectBlocksOp::verify() {
   Value p = getProbs();
   Type idx = getIndices().getType();
-  // As in attn.compress and attn.mask: such compressed blocks cannot exist.
-  if (getCompressStride() > getCompressBlock())
-    return emitOpError() << "compressed stride " << getCompressStride()
-                         << " exceeds block " << getCompressBlock()
-                         << ": tokens between blocks would be dropped";
-  if (getInitial() + getLocal() > getTop())
-    return emitOpError() << "keeps " << getInitial() << " initial and "
-                         << getLocal() << " local blocks, more than top "
-                         << getTop();
+  if (failed(compressionCoversTokens(*this, getCompressBlock(),
+                                     getCompressStride(), "compressed ")) ||
+      failed(forcedBlocksFit(*this, getInitial(), getLocal(), getTop())))
+    return failure();
   // The groups cannot be inferred from the probabilities' heads.
   if (!known(dimSize(idx, 1)))
     return emitOpError("result needs a static number of head groups");
@@ -569,6 +593,123 @@ LogicalResult GateCombineOp::verify() {
                  {dimSize(o, 0), dimSize(o, 1), dimSize(o, 2),
                   static_cast<int64_t>(branches.size())},
                  "gates (one per branch)");
+}
+
+namespace {
+// attn.nsa's branches by their NsaOp::Branch number.
+constexpr llvm::StringLiteral kNsaBranches[] = {"compressed", "selected",
+                                                "window"};
+} // namespace
+
+/// `(compressed, selected, window)`: the branch names in the gates' column
+/// order, stored as each branch's column.
+static ParseResult parseGateColumns(OpAsmParser &parser,
+                                    DenseI64ArrayAttr &columns) {
+  SmallVector<int64_t> column(std::size(kNsaBranches), -1);
+  int64_t next = 0;
+  auto parseBranch = [&]() -> ParseResult {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef name;
+    if (parser.parseKeyword(&name))
+      return failure();
+    const auto *found = llvm::find(kNsaBranches, name);
+    if (found == std::end(kNsaBranches))
+      return parser.emitError(loc) << "unknown NSA branch '" << name
+                                   << "': expected compressed, selected or "
+                                      "window";
+    int64_t &slot = column[found - std::begin(kNsaBranches)];
+    if (slot >= 0)
+      return parser.emitError(loc)
+             << "NSA branch '" << name << "' has two gate columns";
+    slot = next++;
+    return success();
+  };
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Paren, parseBranch,
+                                     "in the gate columns"))
+    return failure();
+  if (llvm::is_contained(column, -1))
+    return parser.emitError(loc, "the gate columns must name all three NSA "
+                                 "branches");
+  columns = parser.getBuilder().getDenseI64ArrayAttr(column);
+  return success();
+}
+
+static void printGateColumns(OpAsmPrinter &p, Operation *,
+                             DenseI64ArrayAttr columns) {
+  // An op that failed to verify is printed too (in diagnostics): a column no
+  // branch claims prints as `?`.
+  SmallVector<StringRef> names(columns.size(), "?");
+  for (auto [branch, column] : llvm::enumerate(columns.asArrayRef()))
+    if (branch < std::size(kNsaBranches) && column >= 0 &&
+        column < static_cast<int64_t>(names.size()))
+      names[column] = kNsaBranches[branch];
+  p << "(";
+  llvm::interleaveComma(names, p);
+  p << ")";
+}
+
+LogicalResult NsaOp::verify() {
+  Value q = getQuery(), k = getKey(), v = getValue(), o = getOutput();
+  // Each operand against what the ones before it fix, so that one dynamic
+  // size cannot hide two static sizes that differ.
+  int64_t batch = dimSize(q, 0), heads = dimSize(q, 1), length = dimSize(q, 2);
+  if (failed(sameSize(*this, dimSize(k, 0), batch, "key batch")) ||
+      failed(sameSize(*this, dimSize(k, 2), length,
+                      "self-attention: key length vs query length")) ||
+      failed(sameSize(*this, dimSize(k, 3), dimSize(q, 3),
+                      "key head dim vs query head dim")))
+    return failure();
+  batch = mergeDimSizes(batch, dimSize(k, 0));
+  length = mergeDimSizes(length, dimSize(k, 2));
+  if (failed(shapeIs(*this, v.getType(), {batch, dimSize(k, 1), length},
+                     "value vs key")))
+    return failure();
+  batch = mergeDimSizes(batch, dimSize(v, 0));
+  length = mergeDimSizes(length, dimSize(v, 2));
+  int64_t kvHeads = mergeDimSizes(dimSize(k, 1), dimSize(v, 1));
+  if (failed(shapeIs(*this, o.getType(), {batch, heads, length, dimSize(v, 3)},
+                     "output")))
+    return failure();
+  batch = mergeDimSizes(batch, dimSize(o, 0));
+  heads = mergeDimSizes(heads, dimSize(o, 1));
+  length = mergeDimSizes(length, dimSize(o, 2));
+  Value gates = getGates();
+  if (failed(shapeIs(
+          *this, gates.getType(),
+          {batch, heads, length, static_cast<int64_t>(std::size(kNsaBranches))},
+          "gates (one per branch)")) ||
+      failed(divisibleHeads(*this, mergeDimSizes(heads, dimSize(gates, 1)),
+                            kvHeads, "query", "key")))
+    return failure();
+
+  ArrayRef<int64_t> columns = getGateColumns();
+  SmallVector<int64_t> sorted(columns);
+  llvm::sort(sorted);
+  if (sorted != ArrayRef<int64_t>{0, 1, 2}) {
+    auto diag = emitOpError("gate columns [");
+    llvm::interleaveComma(columns, diag);
+    return diag << "] must give each of the three branches its own column";
+  }
+
+  int64_t block = getCompressBlock(), stride = getCompressStride();
+  if (failed(compressionCoversTokens(*this, block, stride, "compressed ")) ||
+      failed(forcedBlocksFit(*this, getInitial(), getLocal(), getTop())))
+    return failure();
+  // Selection blocks then start on compressed-block starts: each one's score
+  // sums the same run of compressed blocks, which a kernel can slide.
+  if (getSelectBlock() % stride != 0)
+    return emitOpError() << "selection block " << getSelectBlock()
+                         << " is not a multiple of the compression stride "
+                         << stride;
+  double scale = getScale().convertToDouble();
+  if (!std::isfinite(scale) || scale <= 0)
+    return emitOpError("scale must be finite and positive");
+  if (failed(verifyPoolingWeights(*this, getPooling(), getKeyWeights(), block,
+                                  dimSize(k, 3), "key")))
+    return failure();
+  return verifyPoolingWeights(*this, getPooling(), getValueWeights(), block,
+                              dimSize(v, 3), "value");
 }
 
 //===----------------------------------------------------------------------===//

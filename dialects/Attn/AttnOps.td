@@ -390,6 +390,70 @@ def Attn_GateCombineOp : Attn_Op<"gate_combine"> {
   let hasVerifier = 1;
 }
 
+def Attn_NsaOp : Attn_Op<"nsa", [AttrSizedOperandSegments]> {
+  let summary = "Native Sparse Attention: the three gated branches as one op";
+  let description = [{
+    ```mlir
+    %o = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+        compress mean block 32 stride 16 select block 64 top 16 initial 1
+        local 2 window 512 scale 0.125
+        : (tensor<?x16x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>,
+           tensor<?x16x?x3xf32>) -> tensor<?x16x?x64xf32>
+    %o = attn.nsa %q, %k, %v gates %g(selected, compressed, window)
+        compress mlp block 32 stride 16 key_weights(%pk, %w1k, %w2k)
+        value_weights(%pv, %w1v, %w2v) select block 64 ... : (...) -> ...
+    ```
+    What `attn-fuse-nsa` makes of the unfused program (examples/nsa.mlir),
+    with exactly its meaning: q `[B, Hq, T, Dk]`, k `[B, Hkv, T, Dk]`,
+    v `[B, Hkv, T, Dv]` (self-attention, query t at token t), gate logits
+    `[B, Hq, T, 3]`, output `[B, Hq, T, Dv]`, and
+    `o = sum_c sigmoid(g_c) o_c` over three softmax attention branches
+    scored by `scale * q . k`:
+    - compressed: over `kc = compress(k)`, `vc = compress(v)` (pooling,
+      block l, stride d as `attn.compress`, MLP weights for keys and for
+      values), keeping the blocks that end at or before the query
+      (`mask compressed(l, d)`);
+    - selected: causal attention over the tokens of the selection blocks
+      (size l', top n, `initial` and `local` blocks forced) that
+      `attn.select_blocks` picks from the compressed probabilities, shared by
+      the query heads of a KV head (groups = Hkv);
+    - window: causal attention over the last `window` tokens.
+    The gate names list the branches in the gates' column order.
+    The selection block is a multiple of the stride, so a selection block's
+    score sums a fixed run of compressed blocks.
+  }];
+  let arguments = (ins Attn_Tensor4D:$query, Attn_Tensor4D:$key,
+                       Attn_Tensor4D:$value, Attn_Tensor4D:$gates,
+                       Variadic<TensorRankOf<[AnyFloat], [2]>>:$key_weights,
+                       Variadic<TensorRankOf<[AnyFloat], [2]>>:$value_weights,
+                       DenseI64ArrayAttr:$gate_columns,
+                       Attn_PoolingKindAttr:$pooling,
+                       PositiveI64Attr:$compress_block,
+                       PositiveI64Attr:$compress_stride,
+                       PositiveI64Attr:$select_block, PositiveI64Attr:$top,
+                       NonNegativeI64Attr:$initial, NonNegativeI64Attr:$local,
+                       PositiveI64Attr:$window, F64Attr:$scale);
+  let results = (outs Attn_Tensor4D:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `gates` $gates
+    `` custom<GateColumns>($gate_columns) `compress` $pooling `block`
+    $compress_block `stride` $compress_stride
+    (`key_weights` `(` $key_weights^ `)`)?
+    (`value_weights` `(` $value_weights^ `)`)? `select` `block` $select_block
+    `top` $top `initial` $initial `local` $local `window` $window `scale`
+    $scale attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The branches in the order of gate_columns' entries.
+    enum Branch : int64_t { Compressed = 0, Selected = 1, Window = 2 };
+    /// The gates' column of a branch.
+    int64_t getGateColumn(Branch branch) {
+      return getGateColumns()[branch];
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // MLA and DSA
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -30,6 +31,228 @@ bool isMasked(double score) { return score == kMasked; }
 /// Query head h reads head h / (outer / inner) of a tensor with `inner` heads.
 int64_t sharedHead(int64_t h, int64_t outer, int64_t inner) {
   return h / (outer / inner);
+}
+
+//===----------------------------------------------------------------------===//
+// The math of the ops, on tensors whose shapes the callers have checked.
+// attn.nsa is computed by the same functions as the unfused program it
+// stands for, so that the two agree to the last bit (ties in the block
+// selection included).
+//===----------------------------------------------------------------------===//
+
+/// out[b, h, t, s] = scale * sum over the (q, k) pairs of
+/// q[b, h, t] . k[b, h / group, s]: attn.score without decay.
+void dotScores(ArrayRef<std::pair<const Tensor *, const Tensor *>> pairs,
+               double scale, Tensor &out) {
+  int64_t B = out.size(0), Hq = out.size(1), T = out.size(2), S = out.size(3);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < S; ++s) {
+          double sum = 0;
+          for (auto [q, k] : pairs) {
+            int64_t hk = sharedHead(h, Hq, k->size(1));
+            for (int64_t d = 0; d < q->size(3); ++d)
+              sum += q->at({b, h, t, d}) * k->at({b, hk, s, d});
+          }
+          out.at({b, h, t, s}) = scale * sum;
+        }
+}
+
+/// attn.mask: query t of sequence b sits at position lengths[b] - T + t.
+void maskScores(Tensor &scores, MaskKind kind, int64_t size, int64_t stride,
+                ArrayRef<int64_t> lengths) {
+  int64_t B = scores.size(0), H = scores.size(1), T = scores.size(2),
+          S = scores.size(3);
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t L = lengths[b];
+    for (int64_t t = 0; t < T; ++t) {
+      int64_t p = L - T + t;
+      for (int64_t s = 0; s < S; ++s) {
+        // Compressed keys count blocks, not tokens.
+        bool keep = kind == MaskKind::compressed || s < L;
+        switch (kind) {
+        case MaskKind::none:
+          break;
+        case MaskKind::causal:
+          keep &= s <= p;
+          break;
+        case MaskKind::sliding_window:
+          keep &= p - size < s && s <= p;
+          break;
+        case MaskKind::block_causal:
+          // Floor division: positions before the sequence start (p < 0)
+          // see nothing.
+          keep &= p >= 0 && s / size <= p / size;
+          break;
+        case MaskKind::compressed:
+          keep &= s * stride + size - 1 <= p;
+          break;
+        }
+        if (!keep)
+          for (int64_t h = 0; h < H; ++h)
+            scores.at({b, h, t, s}) = kMasked;
+      }
+    }
+  }
+}
+
+/// attn.block_mask: keeps the keys of the blocks listed in `indices` row
+/// h / (H / G).
+void blockMaskScores(Tensor &scores, const Tensor &indices, int64_t block) {
+  int64_t B = scores.size(0), H = scores.size(1), T = scores.size(2),
+          S = scores.size(3);
+  int64_t G = indices.size(1), n = indices.size(3);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t) {
+        int64_t g = sharedHead(h, H, G);
+        for (int64_t s = 0; s < S; ++s) {
+          bool selected = false;
+          for (int64_t i = 0; i < n && !selected; ++i)
+            selected =
+                indices.at({b, g, t, i}) == static_cast<double>(s / block);
+          if (!selected)
+            scores.at({b, h, t, s}) = kMasked;
+        }
+      }
+}
+
+/// attn.softmax over the last dimension, in place.
+void softmaxRows(Tensor &scores) {
+  int64_t S = scores.size(3);
+  for (int64_t row = 0; row < scores.numElements() / std::max<int64_t>(S, 1);
+       ++row) {
+    double *x = scores.data.data() + row * S;
+    double peak = kMasked;
+    for (int64_t s = 0; s < S; ++s)
+      peak = std::max(peak, x[s]);
+    if (isMasked(peak)) { // fully masked: every probability is 0
+      std::fill(x, x + S, 0.0);
+      continue;
+    }
+    double sum = 0;
+    for (int64_t s = 0; s < S; ++s)
+      sum += x[s] = std::exp(x[s] - peak);
+    for (int64_t s = 0; s < S; ++s)
+      x[s] /= sum;
+  }
+}
+
+/// attn.aggregate into a zeroed `out` [B, Hq, T, Dv].
+void aggregateValues(const Tensor &w, const Tensor &v, Tensor &out) {
+  int64_t B = w.size(0), Hq = w.size(1), T = w.size(2), S = w.size(3);
+  int64_t Hkv = v.size(1), Dv = v.size(3);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < Hq; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < S; ++s) {
+          double weight = w.at({b, h, t, s});
+          if (isMasked(weight))
+            continue;
+          for (int64_t d = 0; d < Dv; ++d)
+            out.at({b, h, t, d}) +=
+                weight * v.at({b, sharedHead(h, Hq, Hkv), s, d});
+        }
+}
+
+/// attn.compress into a zeroed `out` [B, H, blocks, D]; `weights` are the
+/// MLP's (position encoding, W1, W2), none for mean pooling.
+void compressBlocks(const Tensor &x, PoolingKind pooling, int64_t block,
+                    int64_t stride, ArrayRef<const Tensor *> weights,
+                    Tensor &out) {
+  int64_t B = out.size(0), H = out.size(1), blocks = out.size(2),
+          D = out.size(3);
+  bool mlp = pooling == PoolingKind::mlp;
+  const Tensor *pe = mlp ? weights[0] : nullptr;
+  const Tensor *w1 = mlp ? weights[1] : nullptr;
+  const Tensor *w2 = mlp ? weights[2] : nullptr;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < blocks; ++i) {
+        if (!mlp) {
+          for (int64_t j = 0; j < block; ++j)
+            for (int64_t d = 0; d < D; ++d)
+              out.at({b, h, i, d}) +=
+                  x.at({b, h, i * stride + j, d}) / double(block);
+          continue;
+        }
+        int64_t hidden = w1->size(1);
+        std::vector<double> act(hidden, 0.0);
+        for (int64_t j = 0; j < block; ++j)
+          for (int64_t d = 0; d < D; ++d) {
+            double in = x.at({b, h, i * stride + j, d}) + pe->at({j, d});
+            for (int64_t u = 0; u < hidden; ++u)
+              act[u] += in * w1->at({j * D + d, u});
+          }
+        for (int64_t u = 0; u < hidden; ++u)
+          for (int64_t d = 0; d < D; ++d)
+            out.at({b, h, i, d}) += std::max(act[u], 0.0) * w2->at({u, d});
+      }
+}
+
+/// The parameters of an NSA block selection.
+struct Selection {
+  int64_t compressBlock, compressStride, block, top, initial, local;
+};
+
+/// attn.select_blocks from the compressed probabilities `p` [B, Hq, T, Nc]
+/// into `out` [B, G, T, top] filled with -1.
+void selectBlocks(const Tensor &p, const Selection &sel, Tensor &out) {
+  int64_t B = p.size(0), Hq = p.size(1), T = p.size(2), Nc = p.size(3);
+  int64_t G = out.size(1);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t t = 0; t < T; ++t) {
+        // Self-attention: query t sits at token t; blocks up to its own.
+        int64_t own = t / sel.block;
+        std::vector<double> score(own + 1, 0.0);
+        for (int64_t i = 0; i < Nc; ++i) {
+          int64_t first = i * sel.compressStride,
+                  last = i * sel.compressStride + sel.compressBlock - 1;
+          for (int64_t j = first / sel.block;
+               j <= std::min(last / sel.block, own); ++j)
+            for (int64_t h = g * (Hq / G); h < (g + 1) * (Hq / G); ++h)
+              score[j] += p.at({b, h, t, i});
+        }
+        std::vector<bool> chosen(own + 1, false);
+        int64_t count = 0;
+        auto choose = [&](int64_t j) {
+          if (j >= 0 && j <= own && !chosen[j] && count < sel.top) {
+            chosen[j] = true;
+            ++count;
+          }
+        };
+        for (int64_t j = 0; j < sel.initial; ++j)
+          choose(j);
+        for (int64_t j = 0; j < sel.local; ++j)
+          choose(own - j);
+        std::vector<int64_t> order(own + 1);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
+          return score[a] > score[c];
+        });
+        for (int64_t j : order)
+          choose(j);
+        int64_t slot = 0;
+        for (int64_t j = 0; j <= own; ++j)
+          if (chosen[j])
+            out.at({b, g, t, slot++}) = double(j);
+      }
+}
+
+/// attn.gate_combine into a zeroed `out`: branch c is weighted by
+/// sigmoid(gates[..., c]).
+void gateCombine(ArrayRef<const Tensor *> branches, const Tensor &gates,
+                 Tensor &out) {
+  int64_t count = branches.size(), Dv = out.size(3);
+  for (int64_t row = 0; row < out.numElements() / std::max<int64_t>(Dv, 1);
+       ++row)
+    for (int64_t c = 0; c < count; ++c) {
+      double gate = 1.0 / (1.0 + std::exp(-gates.data[row * count + c]));
+      for (int64_t d = 0; d < Dv; ++d)
+        out.data[row * Dv + d] += gate * branches[c]->data[row * Dv + d];
+    }
 }
 
 /// Operands and results shared by attn.scan and attn.chunked_scan, checked
@@ -57,6 +280,15 @@ private:
   LogicalResult checkResult(Operation *op, Type type, ArrayRef<int64_t> shape);
   FailureOr<Tensor> allocate(Operation *op, Type type, ArrayRef<int64_t> shape,
                              double fill = 0.0);
+  /// Fails unless a tensor of `shape` (`what`) fits the interpreter's
+  /// limit.
+  LogicalResult checkCount(Operation *op, ArrayRef<int64_t> shape,
+                           const Twine &what);
+  /// The MLP weights of pooling blocks of `block` tokens of head dim `d`
+  /// (none for mean pooling), checked against those sizes.
+  FailureOr<SmallVector<const Tensor *>>
+  poolingWeights(Operation *op, ValueRange weights, int64_t block, int64_t d,
+                 const Twine &what);
 
   const Tensor &get(Value v) { return values.find(v)->second; }
 
@@ -78,6 +310,7 @@ private:
   FailureOr<Tensor> evaluate(CompressOp op);
   FailureOr<Tensor> evaluate(SelectBlocksOp op);
   FailureOr<Tensor> evaluate(GateCombineOp op);
+  FailureOr<Tensor> evaluate(NsaOp op);
   FailureOr<Tensor> evaluate(ProjectOp op);
   FailureOr<Tensor> evaluate(RopeOp op);
   FailureOr<Tensor> evaluate(IndexScoreOp op);
@@ -143,7 +376,7 @@ LogicalResult Interpreter::execute(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<ScoreOp, MaskOp, BlockMaskOp, ScoreModOp, SoftmaxOp, FeatureMapOp,
             DecayOp, AggregateOp, StateDecayOp, StateUpdateOp, StateReadOp,
-            CompressOp, SelectBlocksOp, GateCombineOp, ProjectOp, RopeOp,
+            CompressOp, SelectBlocksOp, GateCombineOp, NsaOp, ProjectOp, RopeOp,
             IndexScoreOp, SelectTokensOp, arith::ConstantOp>(
           [&](auto concrete) { return bind(evaluate(concrete)); })
       .Case<ScanOp, ChunkedScanOp>(
@@ -194,13 +427,44 @@ FailureOr<Tensor> Interpreter::allocate(Operation *op, Type type,
                                         ArrayRef<int64_t> shape, double fill) {
   if (failed(checkResult(op, type, shape)))
     return failure();
+  if (failed(checkCount(op, shape, "the result")))
+    return failure();
+  return Tensor(shape, fill);
+}
+
+LogicalResult Interpreter::checkCount(Operation *op, ArrayRef<int64_t> shape,
+                                      const Twine &what) {
   int64_t count = countElements(shape);
   if (count < 0 || count > kMaxInterpretedElements)
-    return op->emitError() << "the result would hold "
+    return op->emitError() << what << " would hold "
                            << (count < 0 ? "too many" : std::to_string(count))
                            << " elements, past the interpreter's limit of "
                            << kMaxInterpretedElements;
-  return Tensor(shape, fill);
+  return success();
+}
+
+FailureOr<SmallVector<const Tensor *>>
+Interpreter::poolingWeights(Operation *op, ValueRange weights, int64_t block,
+                            int64_t d, const Twine &what) {
+  SmallVector<const Tensor *> tensors;
+  for (Value w : weights)
+    tensors.push_back(&get(w));
+  // Mean pooling has none; the verifier holds the count.
+  if (tensors.empty())
+    return tensors;
+  const Tensor &pe = *tensors[0], &w1 = *tensors[1], &w2 = *tensors[2];
+  if (failed(require(op, pe.size(0) == block && pe.size(1) == d,
+                     "the " + what +
+                         "position encoding is not [block, head "
+                         "dim]")) ||
+      failed(require(op, w1.size(0) == block * d,
+                     "the " + what +
+                         "W1 does not take a flattened block [block * head "
+                         "dim]")) ||
+      failed(require(op, w2.size(0) == w1.size(1) && w2.size(1) == d,
+                     "the " + what + "W2 is not [hidden, head dim]")))
+    return failure();
+  return tensors;
 }
 
 FailureOr<SmallVector<int64_t>> Interpreter::keyLengths(Operation *op,
@@ -261,19 +525,10 @@ FailureOr<Tensor> Interpreter::evaluate(ScoreOp op) {
     return failure();
 
   if (!gate) {
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t h = 0; h < Hq; ++h)
-        for (int64_t t = 0; t < T; ++t)
-          for (int64_t s = 0; s < S; ++s) {
-            double sum = 0;
-            for (auto [qv, kv] : llvm::zip(op.getQueries(), op.getKeys())) {
-              const Tensor &q = get(qv), &k = get(kv);
-              int64_t hk = sharedHead(h, Hq, k.size(1));
-              for (int64_t d = 0; d < q.size(3); ++d)
-                sum += q.at({b, h, t, d}) * k.at({b, hk, s, d});
-            }
-            out->at({b, h, t, s}) = scale * sum;
-          }
+    SmallVector<std::pair<const Tensor *, const Tensor *>> pairs;
+    for (auto [q, k] : llvm::zip(op.getQueries(), op.getKeys()))
+      pairs.push_back({&get(q), &get(k)});
+    dotScores(pairs, scale, *out);
     return out;
   }
 
@@ -306,7 +561,7 @@ FailureOr<Tensor> Interpreter::evaluate(ScoreOp op) {
 
 FailureOr<Tensor> Interpreter::evaluate(MaskOp op) {
   Tensor out = get(op.getScores());
-  int64_t B = out.size(0), H = out.size(1), T = out.size(2), S = out.size(3);
+  int64_t B = out.size(0), T = out.size(2), S = out.size(3);
   bool compressed = op.getKind() == MaskKind::compressed;
   // Compressed keys count blocks, not tokens: the token length is the
   // query length (self-attention) unless lengths say otherwise.
@@ -315,63 +570,25 @@ FailureOr<Tensor> Interpreter::evaluate(MaskOp op) {
                  compressed ? std::numeric_limits<int64_t>::max() : S);
   if (failed(lengths))
     return failure();
-  int64_t size = op.getSize().value_or(0), stride = op.getStride().value_or(0);
-  for (int64_t b = 0; b < B; ++b) {
-    int64_t L = op.getLengths() ? (*lengths)[b] : (compressed ? T : S);
-    for (int64_t t = 0; t < T; ++t) {
-      int64_t p = L - T + t;
-      for (int64_t s = 0; s < S; ++s) {
-        bool keep = compressed || s < L;
-        switch (op.getKind()) {
-        case MaskKind::none:
-          break;
-        case MaskKind::causal:
-          keep &= s <= p;
-          break;
-        case MaskKind::sliding_window:
-          keep &= p - size < s && s <= p;
-          break;
-        case MaskKind::block_causal:
-          // Floor division: positions before the sequence start (p < 0)
-          // see nothing.
-          keep &= p >= 0 && s / size <= p / size;
-          break;
-        case MaskKind::compressed:
-          keep &= s * stride + size - 1 <= p;
-          break;
-        }
-        if (!keep)
-          for (int64_t h = 0; h < H; ++h)
-            out.at({b, h, t, s}) = kMasked;
-      }
-    }
-  }
+  if (!op.getLengths() && compressed)
+    lengths->assign(B, T);
+  maskScores(out, op.getKind(), op.getSize().value_or(0),
+             op.getStride().value_or(0), *lengths);
   return out;
 }
 
 FailureOr<Tensor> Interpreter::evaluate(BlockMaskOp op) {
   Tensor out = get(op.getScores());
   const Tensor &idx = get(op.getIndices());
-  int64_t B = out.size(0), H = out.size(1), T = out.size(2), S = out.size(3);
-  int64_t G = idx.size(1), n = idx.size(3), block = op.getBlock();
+  int64_t B = out.size(0), H = out.size(1), T = out.size(2);
+  int64_t G = idx.size(1);
   if (failed(require(op, idx.size(0) == B && idx.size(2) == T,
                      "indices do not match the scores' batch and length")) ||
       failed(require(op, G > 0 && H % G == 0,
                      Twine(H) + " heads are not a multiple of " + Twine(G) +
                          " index rows")))
     return failure();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t t = 0; t < T; ++t) {
-        int64_t g = sharedHead(h, H, G);
-        for (int64_t s = 0; s < S; ++s) {
-          bool selected = false;
-          for (int64_t i = 0; i < n && !selected; ++i)
-            selected = idx.at({b, g, t, i}) == static_cast<double>(s / block);
-          if (!selected)
-            out.at({b, h, t, s}) = kMasked;
-        }
-      }
+  blockMaskScores(out, idx, op.getBlock());
   return out;
 }
 
@@ -409,23 +626,7 @@ FailureOr<Tensor> Interpreter::evaluate(ScoreModOp op) {
 
 FailureOr<Tensor> Interpreter::evaluate(SoftmaxOp op) {
   Tensor out = get(op.getScores());
-  int64_t S = out.size(3);
-  for (int64_t row = 0; row < out.numElements() / std::max<int64_t>(S, 1);
-       ++row) {
-    double *x = out.data.data() + row * S;
-    double peak = kMasked;
-    for (int64_t s = 0; s < S; ++s)
-      peak = std::max(peak, x[s]);
-    if (isMasked(peak)) { // fully masked: every probability is 0
-      std::fill(x, x + S, 0.0);
-      continue;
-    }
-    double sum = 0;
-    for (int64_t s = 0; s < S; ++s)
-      sum += x[s] = std::exp(x[s] - peak);
-    for (int64_t s = 0; s < S; ++s)
-      x[s] /= sum;
-  }
+  softmaxRows(out);
   return out;
 }
 
@@ -493,17 +694,7 @@ FailureOr<Tensor> Interpreter::evaluate(AggregateOp op) {
   FailureOr<Tensor> out = allocate(op, op.getType(), {B, Hq, T, Dv});
   if (failed(out))
     return failure();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < Hq; ++h)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t s = 0; s < S; ++s) {
-          double weight = w.at({b, h, t, s});
-          if (isMasked(weight))
-            continue;
-          for (int64_t d = 0; d < Dv; ++d)
-            out->at({b, h, t, d}) +=
-                weight * v.at({b, sharedHead(h, Hq, Hkv), s, d});
-        }
+  aggregateValues(w, v, *out);
   return out;
 }
 
@@ -762,88 +953,37 @@ FailureOr<Tensor> Interpreter::evaluate(CompressOp op) {
   const Tensor &x = get(op.getInput());
   int64_t B = x.size(0), H = x.size(1), S = x.size(2), D = x.size(3);
   int64_t block = op.getBlock(), stride = op.getStride();
-  int64_t blocks = CompressOp::getNumBlocks(S, block, stride);
-  FailureOr<Tensor> out = allocate(op, op.getType(), {B, H, blocks, D});
+  FailureOr<SmallVector<const Tensor *>> weights =
+      poolingWeights(op, op.getWeights(), block, D, "");
+  if (failed(weights))
+    return failure();
+  FailureOr<Tensor> out = allocate(
+      op, op.getType(), {B, H, CompressOp::getNumBlocks(S, block, stride), D});
   if (failed(out))
     return failure();
-  bool mlp = op.getPooling() == PoolingKind::mlp;
-  const Tensor *pe = mlp ? &get(op.getWeights()[0]) : nullptr;
-  const Tensor *w1 = mlp ? &get(op.getWeights()[1]) : nullptr;
-  const Tensor *w2 = mlp ? &get(op.getWeights()[2]) : nullptr;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t i = 0; i < blocks; ++i) {
-        if (!mlp) {
-          for (int64_t j = 0; j < block; ++j)
-            for (int64_t d = 0; d < D; ++d)
-              out->at({b, h, i, d}) +=
-                  x.at({b, h, i * stride + j, d}) / double(block);
-          continue;
-        }
-        int64_t hidden = w1->size(1);
-        std::vector<double> act(hidden, 0.0);
-        for (int64_t j = 0; j < block; ++j)
-          for (int64_t d = 0; d < D; ++d) {
-            double in = x.at({b, h, i * stride + j, d}) + pe->at({j, d});
-            for (int64_t u = 0; u < hidden; ++u)
-              act[u] += in * w1->at({j * D + d, u});
-          }
-        for (int64_t u = 0; u < hidden; ++u)
-          for (int64_t d = 0; d < D; ++d)
-            out->at({b, h, i, d}) += std::max(act[u], 0.0) * w2->at({u, d});
-      }
+  compressBlocks(x, op.getPooling(), block, stride, *weights, *out);
   return out;
 }
 
 FailureOr<Tensor> Interpreter::evaluate(SelectBlocksOp op) {
   const Tensor &p = get(op.getProbs());
-  int64_t B = p.size(0), Hq = p.size(1), T = p.size(2), Nc = p.size(3);
+  int64_t B = p.size(0), Hq = p.size(1), T = p.size(2);
   int64_t G = cast<ShapedType>(op.getType()).getDimSize(1);
   if (failed(require(op, Hq % G == 0,
                      Twine(Hq) + " heads are not a multiple of " + Twine(G) +
                          " groups")))
     return failure();
-  int64_t top = op.getTop(), block = op.getBlock();
-  int64_t cBlock = op.getCompressBlock(), cStride = op.getCompressStride();
+  int64_t top = op.getTop();
   FailureOr<Tensor> out = allocate(op, op.getType(), {B, G, T, top}, -1.0);
   if (failed(out))
     return failure();
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t g = 0; g < G; ++g)
-      for (int64_t t = 0; t < T; ++t) {
-        // Self-attention: query t sits at token t; blocks up to its own.
-        int64_t own = t / block;
-        std::vector<double> score(own + 1, 0.0);
-        for (int64_t i = 0; i < Nc; ++i) {
-          int64_t first = i * cStride, last = i * cStride + cBlock - 1;
-          for (int64_t j = first / block; j <= std::min(last / block, own); ++j)
-            for (int64_t h = g * (Hq / G); h < (g + 1) * (Hq / G); ++h)
-              score[j] += p.at({b, h, t, i});
-        }
-        std::vector<bool> chosen(own + 1, false);
-        int64_t count = 0;
-        auto choose = [&](int64_t j) {
-          if (j >= 0 && j <= own && !chosen[j] && count < top) {
-            chosen[j] = true;
-            ++count;
-          }
-        };
-        for (int64_t j = 0; j < static_cast<int64_t>(op.getInitial()); ++j)
-          choose(j);
-        for (int64_t j = 0; j < static_cast<int64_t>(op.getLocal()); ++j)
-          choose(own - j);
-        std::vector<int64_t> order(own + 1);
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t c) {
-          return score[a] > score[c];
-        });
-        for (int64_t j : order)
-          choose(j);
-        int64_t slot = 0;
-        for (int64_t j = 0; j <= own; ++j)
-          if (chosen[j])
-            out->at({b, g, t, slot++}) = double(j);
-      }
+  selectBlocks(p,
+               {static_cast<int64_t>(op.getCompressBlock()),
+                static_cast<int64_t>(op.getCompressStride()),
+                static_cast<int64_t>(op.getBlock()), top,
+                static_cast<int64_t>(op.getInitial()),
+                static_cast<int64_t>(op.getLocal())},
+               *out);
   return out;
 }
 
@@ -851,10 +991,13 @@ FailureOr<Tensor> Interpreter::evaluate(GateCombineOp op) {
   const Tensor &gates = get(op.getGates());
   const Tensor &first = get(op.getBranches()[0]);
   int64_t branches = op.getBranches().size();
-  for (Value branch : op.getBranches())
-    if (failed(require(op, get(branch).shape == first.shape,
+  SmallVector<const Tensor *> outputs;
+  for (Value branch : op.getBranches()) {
+    outputs.push_back(&get(branch));
+    if (failed(require(op, outputs.back()->shape == first.shape,
                        "branch outputs differ in shape")))
       return failure();
+  }
   if (failed(require(op,
                      gates.rank() == 4 && gates.size(0) == first.size(0) &&
                          gates.size(1) == first.size(1) &&
@@ -863,15 +1006,85 @@ FailureOr<Tensor> Interpreter::evaluate(GateCombineOp op) {
                      "gates do not match the branches")))
     return failure();
   Tensor out(first.shape);
-  int64_t Dv = first.size(3);
-  for (int64_t row = 0; row < out.numElements() / std::max<int64_t>(Dv, 1);
-       ++row)
-    for (int64_t c = 0; c < branches; ++c) {
-      double gate = 1.0 / (1.0 + std::exp(-gates.data[row * branches + c]));
-      const Tensor &o = get(op.getBranches()[c]);
-      for (int64_t d = 0; d < Dv; ++d)
-        out.data[row * Dv + d] += gate * o.data[row * Dv + d];
-    }
+  gateCombine(outputs, gates, out);
+  return out;
+}
+
+FailureOr<Tensor> Interpreter::evaluate(NsaOp op) {
+  const Tensor &q = get(op.getQuery()), &k = get(op.getKey()),
+               &v = get(op.getValue()), &gates = get(op.getGates());
+  int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), Dk = q.size(3);
+  int64_t Hkv = k.size(1), Dv = v.size(3);
+  int64_t block = op.getCompressBlock(), stride = op.getCompressStride();
+  if (failed(require(op, k.size(0) == B && k.size(2) == T && k.size(3) == Dk,
+                     "keys do not match the queries (self-attention: as "
+                     "many keys as queries)")) ||
+      failed(require(op, v.size(0) == B && v.size(1) == Hkv && v.size(2) == T,
+                     "values do not match the keys")) ||
+      failed(require(op, Hkv > 0 && Hq % Hkv == 0,
+                     Twine(Hq) + " query heads are not a multiple of " +
+                         Twine(Hkv) + " key heads")) ||
+      failed(require(op,
+                     gates.rank() == 4 && gates.size(0) == B &&
+                         gates.size(1) == Hq && gates.size(2) == T &&
+                         gates.size(3) == 3,
+                     "gates are not [batch, query heads, length, 3]")))
+    return failure();
+  FailureOr<SmallVector<const Tensor *>> keyWeights =
+      poolingWeights(op, op.getKeyWeights(), block, Dk, "key ");
+  if (failed(keyWeights))
+    return failure();
+  FailureOr<SmallVector<const Tensor *>> valueWeights =
+      poolingWeights(op, op.getValueWeights(), block, Dv, "value ");
+  if (failed(valueWeights))
+    return failure();
+  int64_t top = op.getTop();
+  // The unfused program's largest intermediates: the token scores and the
+  // selected blocks (top may be large). The others are no larger than these
+  // or the inputs.
+  FailureOr<Tensor> out = allocate(op, op.getType(), {B, Hq, T, Dv});
+  if (failed(out) || failed(checkCount(op, {B, Hq, T, T}, "the scores")) ||
+      failed(checkCount(op, {B, Hkv, T, top}, "the block selection")))
+    return failure();
+  int64_t Nc = CompressOp::getNumBlocks(T, block, stride);
+  Tensor kc({B, Hkv, Nc, Dk}), vc({B, Hkv, Nc, Dv}), pc({B, Hq, T, Nc}),
+      scores({B, Hq, T, T}), indices({B, Hkv, T, top}, -1.0);
+  double scale = op.getScale().convertToDouble();
+  SmallVector<int64_t> lengths(B, T);
+  std::array<Tensor, 3> branches = {Tensor(out->shape), Tensor(out->shape),
+                                    Tensor(out->shape)};
+
+  // Compressed branch: blocks that end at or before the query.
+  compressBlocks(k, op.getPooling(), block, stride, *keyWeights, kc);
+  compressBlocks(v, op.getPooling(), block, stride, *valueWeights, vc);
+  dotScores({{&q, &kc}}, scale, pc);
+  maskScores(pc, MaskKind::compressed, block, stride, lengths);
+  softmaxRows(pc);
+  aggregateValues(pc, vc, branches[NsaOp::Compressed]);
+
+  // Selected branch: causal over the blocks the compressed probabilities
+  // rank highest, one selection per KV head.
+  selectBlocks(pc,
+               {block, stride, static_cast<int64_t>(op.getSelectBlock()), top,
+                static_cast<int64_t>(op.getInitial()),
+                static_cast<int64_t>(op.getLocal())},
+               indices);
+  dotScores({{&q, &k}}, scale, scores);
+  Tensor selected = scores;
+  maskScores(selected, MaskKind::causal, 0, 0, lengths);
+  blockMaskScores(selected, indices, op.getSelectBlock());
+  softmaxRows(selected);
+  aggregateValues(selected, v, branches[NsaOp::Selected]);
+
+  // Window branch: the last `window` tokens.
+  maskScores(scores, MaskKind::sliding_window, op.getWindow(), 0, lengths);
+  softmaxRows(scores);
+  aggregateValues(scores, v, branches[NsaOp::Window]);
+
+  SmallVector<const Tensor *> byColumn(3);
+  for (auto which : {NsaOp::Compressed, NsaOp::Selected, NsaOp::Window})
+    byColumn[op.getGateColumn(which)] = &branches[which];
+  gateCombine(byColumn, gates, *out);
   return out;
 }
 

@@ -244,13 +244,22 @@ def gla(q, k, v, g):
 # Native Sparse Attention
 # --------------------------------------------------------------------------
 
-def nsa_compress_mean(x, l, d):
-    """Block i = mean of tokens [i*d, i*d + l); (S - l) // d + 1 blocks (0 if S < l)."""
+def nsa_compress(x, l, d, mlp=()):
+    """Block i pools tokens [i*d, i*d + l): their mean, or with mlp = (pe [l, D],
+    W1 [l*D, hidden], W2 [hidden, D]) relu(flatten(tokens + pe) W1) W2.
+    (S - l) // d + 1 blocks (0 if S < l)."""
+    x = f64(x)
     B, H, S, D = x.shape
     n = 0 if S < l else (S - l) // d + 1
     out = np.zeros((B, H, n, D))
     for i in range(n):
-        out[:, :, i] = x[:, :, i * d:i * d + l].mean(axis=2)
+        tokens = x[:, :, i * d:i * d + l]
+        if not mlp:
+            out[:, :, i] = tokens.mean(axis=2)
+            continue
+        pe, w1, w2 = (f64(w) for w in mlp)
+        hidden = np.maximum((tokens + pe).reshape(B, H, l * D) @ w1, 0.0)
+        out[:, :, i] = hidden @ w2
     return out
 
 
@@ -282,7 +291,10 @@ def nsa_select(pc, p_t, Hkv, l, d, lp, top, initial, local):
     return res
 
 
-def nsa(q, k, v, g, l=32, d=16, lp=64, n=16, initial=1, local=2, w=512):
+def nsa(q, k, v, g, *mlp, l=32, d=16, lp=64, n=16, initial=1, local=2, w=512):
+    """mlp: none (mean pooling), or the key MLP's three weights then the
+    value MLP's (see nsa_compress)."""
+    assert len(mlp) in (0, 6), "NSA reference: no MLP weights or 3 + 3"
     q, k, v, g = f64(q), f64(k), f64(v), f64(g)
     B, Hq, T, Dk = q.shape
     Hkv, S = k.shape[1], k.shape[2]
@@ -294,7 +306,7 @@ def nsa(q, k, v, g, l=32, d=16, lp=64, n=16, initial=1, local=2, w=512):
     p = positions(T, S)
 
     # Compressed branch: blocks that end at or before the query.
-    kc, vc = nsa_compress_mean(k, l, d), nsa_compress_mean(v, l, d)
+    kc, vc = nsa_compress(k, l, d, mlp[:3]), nsa_compress(v, l, d, mlp[3:])
     Nc = kc.shape[2]
     sc = dot_scores(q, kc, scale)
     i = np.arange(Nc)

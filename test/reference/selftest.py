@@ -162,6 +162,22 @@ idx = R.nsa_select(pc, 3, 1, 8, 4, 8, 4, 1, 2)
 assert list(idx[0]) == [0, -1, -1, -1], idx
 print("ok   nsa_select")
 
+# NSA MLP pooling against per-element loops: act_u = sum_j,e (x_je + pe_je)
+# W1[j*D + e, u], out_e' = sum_u relu(act_u) W2[u, e'].
+B, H, S, D, l, d, hidden = 2, 3, 11, 4, 4, 2, 5
+x, pe, w1, w2 = u(B, H, S, D), u(l, D), u(l * D, hidden), u(hidden, D)
+loops = np.zeros((B, H, (S - l) // d + 1, D))
+for b in range(B):
+    for h in range(H):
+        for i in range(loops.shape[2]):
+            act = np.zeros(hidden)
+            for j in range(l):
+                for e in range(D):
+                    act += (np.float64(x[b, h, i * d + j, e]) + pe[j, e]) * np.float64(w1[j * D + e])
+            loops[b, h, i] = np.maximum(act, 0.0) @ np.float64(w2)
+close("nsa_compress mlp", R.nsa_compress(x, l, d, (pe, w1, w2)), loops)
+assert R.nsa_compress(x[:, :, :3], l, d, (pe, w1, w2)).shape == (B, H, 0, D)
+
 # DSA with top >= S equals causal attention.
 q, k, v = u(2, 4, 6, 8), u(2, 1, 6, 8), u(2, 1, 6, 8)
 iq, ik, iw = u(2, 2, 6, 4), u(2, 1, 6, 4), u(2, 2, 6)

@@ -39,6 +39,11 @@ void populateAbsorbMlaPatterns(mlir::RewritePatternSet &patterns,
 /// region simplification.
 mlir::GreedyRewriteConfig rewriteOnlyConfig();
 
+/// NSA's three gated branches (compressed, selected, sliding window) to one
+/// attn.nsa. With `explain`, gate_combines that do not match get a remark
+/// saying why.
+void populateFuseNsaPatterns(mlir::RewritePatternSet &patterns, bool explain);
+
 /// Registers the passes and the named pipelines:
 ///   attn-linear-pipeline{chunk-size=64 materialize-states=false}
 ///   attn-linear-decode-pipeline

@@ -95,4 +95,26 @@ def AbsorbMla : Pass<"attn-absorb-mla", "mlir::func::FuncOp"> {
   let dependentDialects = ["::attn::AttnDialect"];
 }
 
+def FuseNsa : Pass<"attn-fuse-nsa", "mlir::func::FuncOp"> {
+  let summary = "Fuse Native Sparse Attention's three branches into attn.nsa";
+  let description = [{
+    Replaces an `attn.gate_combine` of NSA's three softmax branches, in any
+    order, with one `attn.nsa`: the compressed branch (attention over
+    `attn.compress`ed keys and values, mean or MLP pooling, under a
+    `compressed(l, d)` mask), the selected branch (a causal mask and an
+    `attn.block_mask` whose indices `attn.select_blocks` ranks from the
+    compressed branch's probabilities, one selection per KV head) and the
+    sliding-window branch, all scoring the same queries and keys at one scale
+    and reading the same values. The selection block must be a multiple of
+    the compression stride, and the program self-attention (as many keys as
+    queries, as NSA's ops assume). Anything else is left alone; with
+    `explain` a remark at the gate_combine says why.
+  }];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark wherever the fusion does not apply, saying why">
+  ];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

@@ -15,6 +15,9 @@
 // a single exp per element: exp(-|m_old - m_tile|), applied to whichever
 // side has the smaller max.
 //
+// The kernel takes its chain and its tile predicate as functions, so that
+// ops without a chain of IR (attn.nsa's branches) use it too.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
@@ -29,9 +32,8 @@ using Halide::TailStrategy;
 using Halide::Var;
 
 namespace {
-/// Queries and keys per tile: a QT x KT score block (16 KiB) stays in L1.
-constexpr int kQueryTile = 32;
-constexpr int kKeyTile = 128;
+constexpr int kQueryTile = kFlashQueryTile;
+constexpr int kKeyTile = kFlashKeyTile;
 
 /// The ops between the score and the softmax, in program order, or failure
 /// when the softmax input is not such a chain over an undecayed score.
@@ -53,20 +55,26 @@ matchScoreChain(Value scores) {
   return failure();
 }
 
-/// True where the key tile [first, first + KT) may hold a key that some
-/// query of [tFirst, tFirst + QT) sees under `mask`; false only where every
-/// pair of the tiles is masked, so skipping is exact.
-Expr keyTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
-                         Expr tFirst, Expr b, const std::vector<Expr> &shape) {
+/// keyTileMayBeVisible for an attn.mask of scores of `shape`.
+Expr maskTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
+                          Expr tFirst, Expr b, const std::vector<Expr> &shape) {
   Expr T = shape[2], S = shape[3];
-  bool compressed = mask.getKind() == MaskKind::compressed;
-  Expr L = compressed ? T : S;
+  Expr L = mask.getKind() == MaskKind::compressed ? T : S;
   if (mask.getLengths())
     L = ctx.get(mask.getLengths())({b});
-  Expr pFirst = L - T + tFirst, pLast = pFirst + kQueryTile - 1;
-  Expr visible = compressed ? Halide::Internal::const_true() : first < L;
-  int size = mask.getSize().value_or(0), stride = mask.getStride().value_or(0);
-  switch (mask.getKind()) {
+  return keyTileMayBeVisible(mask.getKind(), mask.getSize().value_or(0),
+                             mask.getStride().value_or(0), first,
+                             L - T + tFirst, L);
+}
+} // namespace
+
+Expr cpu::keyTileMayBeVisible(MaskKind kind, int size, int stride, Expr first,
+                              Expr pFirst, Expr L) {
+  Expr pLast = pFirst + kQueryTile - 1;
+  // Compressed keys count blocks, not tokens.
+  Expr visible =
+      kind == MaskKind::compressed ? Halide::Internal::const_true() : first < L;
+  switch (kind) {
   case MaskKind::none:
     break;
   case MaskKind::causal:
@@ -84,7 +92,6 @@ Expr keyTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
   }
   return visible;
 }
-} // namespace
 
 std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
                                                        LoweringContext &ctx) {
@@ -96,11 +103,46 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
     return std::nullopt;
   auto [score, chain] = *matched;
 
-  const HTensor &q0 = ctx.get(score.getQueries()[0]);
-  const HTensor &k0 = ctx.get(score.getKeys()[0]);
-  const HTensor &v = ctx.get(aggregate.getValues());
-  Expr B = q0.shape[0], H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
-  std::vector<Expr> scoreShape = {B, H, T, S};
+  FlashAttention kernel;
+  kernel.op = aggregate;
+  for (auto [q, k] : llvm::zip(score.getQueries(), score.getKeys()))
+    kernel.pairs.emplace_back(ctx.get(q), ctx.get(k));
+  kernel.values = ctx.get(aggregate.getValues());
+  kernel.scale = score.getEffectiveScale();
+  const HTensor &q0 = kernel.pairs[0].first, &k0 = kernel.pairs[0].second;
+  std::vector<Expr> scoreShape = {q0.shape[0], q0.shape[1], q0.shape[2],
+                                  k0.shape[2]};
+  kernel.shape = resultShape(
+      ctx, aggregate, aggregate.getType(),
+      {q0.shape[0], q0.shape[1], q0.shape[2], kernel.values.shape[3]});
+  // The score chain, exactly as the generic lowering applies it.
+  kernel.chain = [&, chain = chain](Expr score, Expr b, Expr h, Expr t,
+                                    Expr s) {
+    for (Operation *op : chain) {
+      score = applyScoreOp(op, ctx, score, b, h, t, s, scoreShape);
+      if (!score.defined())
+        break;
+    }
+    return score;
+  };
+  kernel.tileVisible = [&, chain = chain](Expr kt, Expr qt, Expr, Expr b) {
+    Expr visible = Halide::Internal::const_true();
+    for (Operation *op : chain)
+      if (auto mask = dyn_cast<MaskOp>(op))
+        visible =
+            visible && maskTileMayBeVisible(mask, ctx, kt * kKeyTile,
+                                            qt * kQueryTile, b, scoreShape);
+    return visible;
+  };
+  return flashAttention(ctx, kernel);
+}
+
+std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
+                                           const FlashAttention &kernel) {
+  Operation *op = kernel.op;
+  const HTensor &q0 = kernel.pairs[0].first, &k0 = kernel.pairs[0].second;
+  const HTensor &v = kernel.values;
+  Expr H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
   const int lanes = vectorLanes();
 
   Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
@@ -112,16 +154,14 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   Expr keyClamped = Halide::min(key, lastKey);
 
   // Scores of one (query tile, key tile) block, summed over the pairs.
-  Func block = ctx.newFunc(aggregate, "_flash_scores");
+  Func block = ctx.newFunc(op, "_flash_scores");
   block(si, ti, r, to, h, b) = 0.0f;
   std::vector<Func> packedQueries;
   std::vector<RDom> headDims;
-  float scale = score.getEffectiveScale();
-  for (auto [qv, kv] : llvm::zip(score.getQueries(), score.getKeys())) {
-    const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
+  for (const auto &[q, k] : kernel.pairs) {
     // Queries transposed so a column of the tile is one vector load.
-    Func packed = ctx.newFunc(aggregate, "_flash_queries");
-    packed(ti, d, to, h, b) = q({b, h, tq, d}) * scale;
+    Func packed = ctx.newFunc(op, "_flash_queries");
+    packed(ti, d, to, h, b) = q({b, h, tq, d}) * kernel.scale;
     packedQueries.push_back(packed);
     RDom dk(0, q.shape[3], "dk");
     headDims.push_back(dk);
@@ -130,28 +170,24 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
         k({b, sharedHead(h, H, k.shape[1]), keyClamped, dk});
   }
 
-  // The score chain, exactly as the generic lowering applies it.
-  Expr masked = block(si, ti, r, to, h, b);
-  for (Operation *op : chain) {
-    masked = applyScoreOp(op, ctx, masked, b, h, tq, keyClamped, scoreShape);
-    if (!masked.defined())
-      return std::nullopt;
-  }
-  Func chained = ctx.newFunc(aggregate, "_flash_masked");
+  Expr masked = kernel.chain(block(si, ti, r, to, h, b), b, h, tq, keyClamped);
+  if (!masked.defined())
+    return std::nullopt;
+  Func chained = ctx.newFunc(op, "_flash_masked");
   chained(si, ti, r, to, h, b) =
       Halide::select(key < S, masked, minusInfinity());
 
   RDom rs(0, kKeyTile, "rs");
-  Func tileMax = ctx.newFunc(aggregate, "_flash_tile_max");
+  Func tileMax = ctx.newFunc(op, "_flash_tile_max");
   tileMax(ti, r, to, h, b) = Halide::maximum(chained(rs, ti, r, to, h, b));
   Expr m = tileMax(ti, r, to, h, b);
-  Func prob = ctx.newFunc(aggregate, "_flash_probs");
+  Func prob = ctx.newFunc(op, "_flash_probs");
   prob(si, ti, r, to, h, b) =
       Halide::select(m == minusInfinity(), 0.0f,
                      Halide::exp(chained(si, ti, r, to, h, b) - m));
-  Func tileSum = ctx.newFunc(aggregate, "_flash_tile_sum");
+  Func tileSum = ctx.newFunc(op, "_flash_tile_sum");
   tileSum(ti, r, to, h, b) = Halide::sum(prob(rs, ti, r, to, h, b));
-  Func tileOut = ctx.newFunc(aggregate, "_flash_tile_out");
+  Func tileOut = ctx.newFunc(op, "_flash_tile_out");
   tileOut(d, ti, r, to, h, b) = 0.0f;
   tileOut(d, ti, r, to, h, b) +=
       prob(rs, ti, r, to, h, b) *
@@ -159,13 +195,10 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
          Halide::min(r * kKeyTile + rs, lastKey), d});
 
   // The online softmax over key tiles, skipping tiles the masks hide.
-  Func running = ctx.newFunc(aggregate, "_flash_running");
+  Func running = ctx.newFunc(op, "_flash_running");
   running(d, ti, to, h, b) = {0.0f, minusInfinity(), 0.0f};
   RDom kt(0, (S + kKeyTile - 1) / kKeyTile, "kt");
-  for (Operation *op : chain)
-    if (auto mask = dyn_cast<MaskOp>(op))
-      kt.where(keyTileMayBeVisible(mask, ctx, kt * kKeyTile, to * kQueryTile, b,
-                                   scoreShape));
+  kt.where(kernel.tileVisible(kt, to, h, b));
   Expr acc = running(d, ti, to, h, b)[0], mOld = running(d, ti, to, h, b)[1],
        sum = running(d, ti, to, h, b)[2];
   Expr mTile = tileMax(ti, kt, to, h, b);
@@ -182,10 +215,7 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
       Halide::max(mOld, mTile),
       Halide::select(grows, sum * factor + sumTile, sum + sumTile * factor)};
 
-  HTensor out{
-      ctx.newFunc(aggregate, "_flash"),
-      resultShape(ctx, aggregate, aggregate.getType(), {B, H, T, v.shape[3]}),
-      Halide::Float(32)};
+  HTensor out{ctx.newFunc(op, "_flash"), kernel.shape, Halide::Float(32)};
   Var t("t");
   Expr total = running(d, t % kQueryTile, t / kQueryTile, h, b)[2];
   // A fully masked row has total 0 and output 0, as softmax defines it.

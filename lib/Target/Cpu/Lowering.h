@@ -19,6 +19,7 @@
 
 #include "Halide.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -142,6 +143,27 @@ Halide::Expr applyScoreOp(mlir::Operation *op, LoweringContext &ctx,
                           Halide::Expr t, Halide::Expr s,
                           const std::vector<Halide::Expr> &scoreShape);
 
+/// Whether a mask of `kind` keeps key s for the query at position p (keys
+/// past the sequence end aside).
+Halide::Expr positionKeeps(MaskKind kind, int size, int stride, Halide::Expr s,
+                           Halide::Expr p);
+
+/// selected(block, t, g, b) = 1 when row (b, g, t) of the block indices
+/// `idx` [B, G, T, n] names `block`; computed once per `op`.
+Halide::Func selectedBlocks(LoweringContext &ctx, mlir::Operation *op,
+                            const HTensor &idx);
+
+/// The generic attention steps, as attn.score (no decay), attn.softmax and
+/// attn.aggregate define them, each into a Func of the given result shape.
+HTensor dotScores(LoweringContext &ctx, mlir::Operation *op,
+                  llvm::ArrayRef<std::pair<HTensor, HTensor>> pairs,
+                  float scale, std::vector<Halide::Expr> shape);
+HTensor softmaxRows(LoweringContext &ctx, mlir::Operation *op,
+                    const HTensor &scores);
+HTensor aggregateValues(LoweringContext &ctx, mlir::Operation *op,
+                        const HTensor &weights, const HTensor &values,
+                        std::vector<Halide::Expr> shape);
+
 /// Each family lowers the ops it knows; `std::nullopt` means "not mine".
 /// Failures have been reported at the op.
 std::optional<mlir::LogicalResult>
@@ -153,6 +175,47 @@ std::optional<mlir::LogicalResult> lowerSparseAttentionOp(mlir::Operation *op,
 /// Scalar arith / math ops on rank-0 values and inside score_mod bodies.
 mlir::FailureOr<Halide::Expr>
 lowerScalarOp(mlir::Operation *op, llvm::ArrayRef<Halide::Expr> operands);
+
+/// Queries and keys per tile of the online-softmax kernel: a QT x KT score
+/// block (16 KiB) stays in L1.
+constexpr int kFlashQueryTile = 32;
+constexpr int kFlashKeyTile = 128;
+
+/// What an online-softmax kernel computes:
+/// aggregate(softmax(chain(scale * sum over pairs of q . k)), values), without
+/// ever forming the T x S scores.
+struct FlashAttention {
+  /// Names the kernel's Funcs; its shape errors are reported here.
+  mlir::Operation *op;
+  /// The (query, key) pairs whose dot products add up to a score.
+  std::vector<std::pair<HTensor, HTensor>> pairs;
+  HTensor values;
+  float scale;
+  /// The score of (b, h, t, s) after the masks and mods (-inf if masked); an
+  /// undefined Expr when it cannot be lowered.
+  std::function<Halide::Expr(Halide::Expr score, Halide::Expr b, Halide::Expr h,
+                             Halide::Expr t, Halide::Expr s)>
+      chain;
+  /// False only where the chain hides every key of key tile `kt` from every
+  /// query of query tile `qt` of head `h` and batch entry `b`: such tiles are
+  /// skipped.
+  std::function<Halide::Expr(Halide::Expr kt, Halide::Expr qt, Halide::Expr h,
+                             Halide::Expr b)>
+      tileVisible;
+  /// The result's extents [B, H, T, Dv].
+  std::vector<Halide::Expr> shape;
+};
+
+/// False only where a mask of `kind` hides every key of the key tile from
+/// `first` from every query of the query tile from position `pFirst`; `L`
+/// is the sequence's key length.
+Halide::Expr keyTileMayBeVisible(MaskKind kind, int size, int stride,
+                                 Halide::Expr first, Halide::Expr pFirst,
+                                 Halide::Expr L);
+
+/// The online-softmax kernel, or nullopt when the chain cannot be lowered.
+std::optional<HTensor> flashAttention(LoweringContext &ctx,
+                                      const FlashAttention &kernel);
 
 /// The fused online-softmax kernel for aggregate(softmax(chain(score))), or
 /// nullopt when `aggregate` does not have that shape.

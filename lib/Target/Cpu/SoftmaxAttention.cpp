@@ -32,13 +32,14 @@ Expr sequenceLength(LoweringContext &ctx, Operation *op, Value lengths, Expr b,
                              locationText(op->getLoc()));
 }
 
-/// selected(block, t, g, b) = 1 when some index row entry names `block`.
-Halide::Func selectedBlocks(BlockMaskOp op, LoweringContext &ctx) {
-  auto key = std::make_pair(op.getOperation(), std::string("selected"));
+} // namespace
+
+Halide::Func cpu::selectedBlocks(LoweringContext &ctx, Operation *op,
+                                 const HTensor &idx) {
+  auto key = std::make_pair(op, std::string("selected"));
   auto it = ctx.derived.find(key);
   if (it != ctx.derived.end())
     return it->second;
-  const HTensor &idx = ctx.get(op.getIndices());
   Halide::Var blk("blk"), t("t"), g("g"), b("b");
   Halide::RDom i(0, idx.shape[3], "i");
   Halide::Func selected = ctx.newFunc(op, "_selected");
@@ -49,7 +50,24 @@ Halide::Func selectedBlocks(BlockMaskOp op, LoweringContext &ctx) {
   ctx.derived[key] = selected;
   return selected;
 }
-} // namespace
+
+Expr cpu::positionKeeps(MaskKind kind, int size, int stride, Expr s, Expr p) {
+  switch (kind) {
+  case MaskKind::none:
+    break;
+  case MaskKind::causal:
+    return s <= p;
+  case MaskKind::sliding_window:
+    return p - size < s && s <= p;
+  case MaskKind::block_causal:
+    // Halide divides with floor: positions before the sequence start see
+    // nothing, as p >= 0 says.
+    return p >= 0 && s / size <= p / size;
+  case MaskKind::compressed:
+    return s * stride + size - 1 <= p;
+  }
+  return Halide::Internal::const_true();
+}
 
 Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
                        Expr h, Expr t, Expr s, const std::vector<Expr> &shape) {
@@ -63,28 +81,11 @@ Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
           L = sequenceLength(ctx, op, mask.getLengths(), b, B,
                              compressed ? std::nullopt
                                         : std::optional<Expr>(S));
-        Expr p = L - T + t;
+        // Compressed keys count blocks, not tokens.
         Expr keep = compressed ? Halide::Internal::const_true() : s < L;
-        int size = mask.getSize().value_or(0);
-        int stride = mask.getStride().value_or(0);
-        switch (mask.getKind()) {
-        case MaskKind::none:
-          break;
-        case MaskKind::causal:
-          keep = keep && s <= p;
-          break;
-        case MaskKind::sliding_window:
-          keep = keep && p - size < s && s <= p;
-          break;
-        case MaskKind::block_causal:
-          // Halide divides with floor: positions before the sequence start
-          // see nothing, as p >= 0 says.
-          keep = keep && p >= 0 && s / size <= p / size;
-          break;
-        case MaskKind::compressed:
-          keep = keep && s * stride + size - 1 <= p;
-          break;
-        }
+        keep =
+            keep && positionKeeps(mask.getKind(), mask.getSize().value_or(0),
+                                  mask.getStride().value_or(0), s, L - T + t);
         return Halide::select(keep, score, masked);
       })
       .Case([&](BlockMaskOp blockMask) {
@@ -94,7 +95,7 @@ Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
                     "indices do not match the scores' batch and length");
         ctx.require(op, G > 0 && H % Halide::max(G, 1) == 0,
                     "the heads are not a multiple of the index rows");
-        Halide::Func selected = selectedBlocks(blockMask, ctx);
+        Halide::Func selected = selectedBlocks(ctx, op, idx);
         int block = blockMask.getBlock();
         return Halide::select(
             selected(s / block, t, sharedHead(h, H, G), b) != 0, score, masked);
@@ -130,13 +131,8 @@ LogicalResult lowerScore(ScoreOp op, LoweringContext &ctx) {
   const HTensor &q0 = ctx.get(op.getQueries()[0]);
   const HTensor &k0 = ctx.get(op.getKeys()[0]);
   Expr B = q0.shape[0], Hq = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
-  HTensor out{ctx.newFunc(op),
-              resultShape(ctx, op, op.getType(), {B, Hq, T, S}),
-              Halide::Float(32)};
-  IndexVars idx(4);
-  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
-  out.func(idx.halide) = 0.0f;
-  float scale = op.getEffectiveScale();
+  std::vector<Expr> shape = resultShape(ctx, op, op.getType(), {B, Hq, T, S});
+  std::vector<std::pair<HTensor, HTensor>> pairs;
   for (auto [qv, kv] : llvm::zip(op.getQueries(), op.getKeys())) {
     const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
     ctx.require(op, q.shape[0] == B && q.shape[1] == Hq && q.shape[2] == T,
@@ -147,12 +143,10 @@ LogicalResult lowerScore(ScoreOp op, LoweringContext &ctx) {
                 "the query head dim differs from the key head dim");
     ctx.require(op, k.shape[1] > 0 && Hq % Halide::max(k.shape[1], 1) == 0,
                 "the query heads are not a multiple of the key heads");
-    Halide::RDom d(0, q.shape[3], "d");
-    out.func(idx.halide) +=
-        scale * q({b, h, t, d}) * k({b, sharedHead(h, Hq, k.shape[1]), s, d});
+    pairs.emplace_back(q, k);
   }
-  scheduleRoot(out);
-  ctx.set(op.getResult(), out);
+  ctx.set(op.getResult(),
+          dotScores(ctx, op, pairs, op.getEffectiveScale(), shape));
   return success();
 }
 
@@ -173,23 +167,7 @@ LogicalResult lowerScoreChainOp(Operation *op, Value scores,
 }
 
 LogicalResult lowerSoftmax(SoftmaxOp op, LoweringContext &ctx) {
-  const HTensor &in = ctx.get(op.getScores());
-  IndexVars idx(4);
-  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
-  Halide::RDom r(0, in.shape[3], "s");
-  Halide::Func peak = ctx.newFunc(op, "_max"), total = ctx.newFunc(op, "_sum");
-  peak(t, h, b) = Halide::maximum(in({b, h, t, r}));
-  Expr e = Halide::exp(in({b, h, t, s}) - peak(t, h, b));
-  Expr masked = peak(t, h, b) == minusInfinity();
-  total(t, h, b) = Halide::sum(Halide::exp(in({b, h, t, r}) - peak(t, h, b)));
-  HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
-  // A fully masked row has no distribution: its probabilities are 0.
-  out.func(idx.halide) = Halide::select(masked, 0.0f, e / total(t, h, b));
-  for (Halide::Func f : {peak, total})
-    f.compute_at(out.func, h);
-  out.func.compute_root().parallel(b).parallel(h).vectorize(
-      s, vectorLanes(), Halide::TailStrategy::GuardWithIf);
-  ctx.set(op.getResult(), out);
+  ctx.set(op.getResult(), softmaxRows(ctx, op, ctx.get(op.getScores())));
   return success();
 }
 
@@ -205,9 +183,55 @@ LogicalResult lowerAggregate(AggregateOp op, LoweringContext &ctx) {
     ctx.set(op.getResult(), *fused);
     return success();
   }
-  HTensor out{ctx.newFunc(op),
-              resultShape(ctx, op, op.getType(), {B, Hq, T, v.shape[3]}),
-              Halide::Float(32)};
+  ctx.set(op.getResult(), aggregateValues(ctx, op, w, v,
+                                          resultShape(ctx, op, op.getType(),
+                                                      {B, Hq, T, v.shape[3]})));
+  return success();
+}
+} // namespace
+
+HTensor cpu::dotScores(LoweringContext &ctx, Operation *op,
+                       ArrayRef<std::pair<HTensor, HTensor>> pairs, float scale,
+                       std::vector<Expr> shape) {
+  Expr Hq = pairs[0].first.shape[1];
+  HTensor out{ctx.newFunc(op), std::move(shape), Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
+  out.func(idx.halide) = 0.0f;
+  for (const auto &[q, k] : pairs) {
+    Halide::RDom d(0, q.shape[3], "d");
+    out.func(idx.halide) +=
+        scale * q({b, h, t, d}) * k({b, sharedHead(h, Hq, k.shape[1]), s, d});
+  }
+  scheduleRoot(out);
+  return out;
+}
+
+HTensor cpu::softmaxRows(LoweringContext &ctx, Operation *op,
+                         const HTensor &in) {
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
+  Halide::RDom r(0, in.shape[3], "s");
+  Halide::Func peak = ctx.newFunc(op, "_max"), total = ctx.newFunc(op, "_sum");
+  peak(t, h, b) = Halide::maximum(in({b, h, t, r}));
+  Expr e = Halide::exp(in({b, h, t, s}) - peak(t, h, b));
+  Expr masked = peak(t, h, b) == minusInfinity();
+  total(t, h, b) = Halide::sum(Halide::exp(in({b, h, t, r}) - peak(t, h, b)));
+  HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
+  // A fully masked row has no distribution: its probabilities are 0.
+  out.func(idx.halide) = Halide::select(masked, 0.0f, e / total(t, h, b));
+  for (Halide::Func f : {peak, total})
+    f.compute_at(out.func, h);
+  out.func.compute_root().parallel(b).parallel(h).vectorize(
+      s, vectorLanes(), Halide::TailStrategy::GuardWithIf);
+  return out;
+}
+
+HTensor cpu::aggregateValues(LoweringContext &ctx, Operation *op,
+                             const HTensor &w, const HTensor &v,
+                             std::vector<Expr> shape) {
+  Expr Hq = w.shape[1], S = w.shape[3], Hkv = v.shape[1];
+  HTensor out{ctx.newFunc(op), std::move(shape), Halide::Float(32)};
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], t = idx[2], d = idx[3];
   Halide::RDom s(0, S, "s");
@@ -218,10 +242,8 @@ LogicalResult lowerAggregate(AggregateOp op, LoweringContext &ctx) {
       Halide::select(weight == minusInfinity(), 0.0f, weight) *
       v({b, sharedHead(h, Hq, Hkv), s, d});
   scheduleRoot(out);
-  ctx.set(op.getResult(), out);
-  return success();
+  return out;
 }
-} // namespace
 
 std::optional<LogicalResult>
 cpu::lowerSoftmaxAttentionOp(Operation *op, LoweringContext &ctx) {

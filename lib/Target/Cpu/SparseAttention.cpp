@@ -1,7 +1,8 @@
 //===- SparseAttention.cpp - NSA, MLA and DSA ops -------------------------===//
 //
-// Block compression, top-k selection, gated branch mixing, per-head
-// projections, rotary embeddings and the DSA indexer. Top-k selection is
+// Block compression, top-k selection, gated branch mixing, the fused NSA op
+// (built from those and the online-softmax kernel), per-head projections,
+// rotary embeddings and the DSA indexer. Top-k selection is
 // rank-based: an element is kept when fewer than k competitors beat it
 // (higher score, or equal with a lower index), and the kept indices are
 // scattered, ascending, to the slots a prefix count gives them. That is the
@@ -13,6 +14,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <array>
 #include <functional>
 
 using namespace mlir;
@@ -67,37 +69,44 @@ Halide::Func gatherChosen(LoweringContext &ctx, Operation *op,
   return out;
 }
 
-LogicalResult lowerCompress(CompressOp op, LoweringContext &ctx) {
-  const HTensor &x = ctx.get(op.getInput());
+/// Compressed tokens made from S tokens, as CompressOp::getNumBlocks.
+Expr compressedLength(Expr S, int block, int stride) {
+  return Halide::select(S < block, 0, (S - block) / stride + 1);
+}
+
+/// attn.compress of `x` into `shape` [B, H, blocks, D]: the mean of each
+/// block, or the MLP of `weights` (position encoding, W1, W2), whose sizes
+/// are checked at run time; `what` names them in messages.
+HTensor compressBlocks(LoweringContext &ctx, Operation *op, const HTensor &x,
+                       PoolingKind pooling, int block, int stride,
+                       ValueRange weights, StringRef what,
+                       std::vector<Expr> shape) {
   Expr B = x.shape[0], H = x.shape[1], S = x.shape[2], D = x.shape[3];
-  int block = op.getBlock(), stride = op.getStride();
-  Expr blocks = Halide::select(S < block, 0, (S - block) / stride + 1);
-  HTensor out{ctx.newFunc(op),
-              resultShape(ctx, op, op.getType(), {B, H, blocks, D}),
-              Halide::Float(32)};
+  Expr blocks = compressedLength(S, block, stride);
+  HTensor out{ctx.newFunc(op), std::move(shape), Halide::Float(32)};
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], i = idx[2], d = idx[3];
   // Token j of block i. Every block lies inside the input; the bound only
   // keeps bounds inference inside it when there is no block at all.
   auto token = [&](Expr j) { return Halide::min(i * stride + j, S - 1); };
   out.func(idx.halide) = 0.0f;
-  if (op.getPooling() == PoolingKind::mean) {
+  if (pooling == PoolingKind::mean) {
     Halide::RDom j(0, block, "j");
     out.func(idx.halide) += x({b, h, token(j), d}) * (1.0f / block);
     scheduleRoot(out);
-    ctx.set(op.getResult(), out);
-    return success();
+    return out;
   }
-  const HTensor &pe = ctx.get(op.getWeights()[0]);
-  const HTensor &w1 = ctx.get(op.getWeights()[1]);
-  const HTensor &w2 = ctx.get(op.getWeights()[2]);
+  const HTensor &pe = ctx.get(weights[0]);
+  const HTensor &w1 = ctx.get(weights[1]);
+  const HTensor &w2 = ctx.get(weights[2]);
   Expr hidden = w1.shape[1];
   ctx.require(op, pe.shape[0] == block && pe.shape[1] == D,
-              "the position encoding is not [block, head dim]");
+              "the " + what + "position encoding is not [block, head dim]");
   ctx.require(op, w1.shape[0] == block * D,
-              "W1 does not take a flattened block [block * head dim]");
+              "the " + what +
+                  "W1 does not take a flattened block [block * head dim]");
   ctx.require(op, w2.shape[0] == hidden && w2.shape[1] == D,
-              "W2 is not [hidden, head dim]");
+              "the " + what + "W2 is not [hidden, head dim]");
   // act(u) = sum over the block's tokens j and dims e of
   // (x + pe)[j, e] W1[j*D + e, u]; the result is relu(act) W2.
   Halide::Var u("u");
@@ -112,19 +121,35 @@ LogicalResult lowerCompress(CompressOp op, LoweringContext &ctx) {
   Halide::RDom r(0, hidden, "u");
   out.func(idx.halide) += Halide::max(act({b, h, i, r}), 0.0f) * w2({r, d});
   scheduleRoot(out);
-  ctx.set(op.getResult(), out);
+  return out;
+}
+
+LogicalResult lowerCompress(CompressOp op, LoweringContext &ctx) {
+  const HTensor &x = ctx.get(op.getInput());
+  int block = op.getBlock(), stride = op.getStride();
+  std::vector<Expr> shape =
+      resultShape(ctx, op, op.getType(),
+                  {x.shape[0], x.shape[1],
+                   compressedLength(x.shape[2], block, stride), x.shape[3]});
+  ctx.set(op.getResult(), compressBlocks(ctx, op, x, op.getPooling(), block,
+                                         stride, op.getWeights(), "", shape));
   return success();
 }
 
-LogicalResult lowerSelectBlocks(SelectBlocksOp op, LoweringContext &ctx) {
-  const HTensor &p = ctx.get(op.getProbs());
-  Expr B = p.shape[0], Hq = p.shape[1], T = p.shape[2], Nc = p.shape[3];
-  int G = cast<ShapedType>(op.getType()).getDimSize(1);
-  int top = op.getTop(), block = op.getBlock();
-  int cBlock = op.getCompressBlock(), cStride = op.getCompressStride();
-  int initial = op.getInitial(), local = op.getLocal();
-  ctx.require(op, Hq % G == 0,
-              "the heads are not a multiple of " + Twine(G) + " groups");
+/// The parameters of an NSA block selection.
+struct BlockSelection {
+  int compressBlock, compressStride, block, top, initial, local;
+};
+
+/// attn.select_blocks of the compressed probabilities `p` [B, Hq, T, Nc]
+/// for `G` head groups into `shape` [B, G, T, top].
+HTensor selectBlocks(LoweringContext &ctx, Operation *op, const HTensor &p,
+                     Expr G, const BlockSelection &sel,
+                     std::vector<Expr> shape) {
+  Expr Hq = p.shape[1], T = p.shape[2], Nc = p.shape[3];
+  int top = sel.top, block = sel.block;
+  int cBlock = sel.compressBlock, cStride = sel.compressStride;
+  int initial = sel.initial, local = sel.local;
   RowVars v;
   Expr groupSize = Hq / G;
   // Self-attention: query t sits at token t and may pick the blocks up to
@@ -161,11 +186,43 @@ LogicalResult lowerSelectBlocks(SelectBlocksOp op, LoweringContext &ctx) {
   chosen(v.j, v.t, v.g, v.b) = Halide::cast<uint8_t>(
       forced(v.j) ||
       (v.j <= own && rank(v.j, v.t, v.g, v.b) < top - forcedCount(v.t)));
-  HTensor out{gatherChosen(ctx, op, chosen, blocks, top),
-              resultShape(ctx, op, op.getType(), {B, G, T, top}),
-              Halide::Int(32)};
-  ctx.set(op.getResult(), out);
+  return {gatherChosen(ctx, op, chosen, blocks, top), std::move(shape),
+          Halide::Int(32)};
+}
+
+LogicalResult lowerSelectBlocks(SelectBlocksOp op, LoweringContext &ctx) {
+  const HTensor &p = ctx.get(op.getProbs());
+  int G = cast<ShapedType>(op.getType()).getDimSize(1);
+  int top = op.getTop();
+  ctx.require(op, p.shape[1] % G == 0,
+              "the heads are not a multiple of " + Twine(G) + " groups");
+  std::vector<Expr> shape =
+      resultShape(ctx, op, op.getType(), {p.shape[0], G, p.shape[2], top});
+  BlockSelection sel{static_cast<int>(op.getCompressBlock()),
+                     static_cast<int>(op.getCompressStride()),
+                     static_cast<int>(op.getBlock()),
+                     top,
+                     static_cast<int>(op.getInitial()),
+                     static_cast<int>(op.getLocal())};
+  ctx.set(op.getResult(), selectBlocks(ctx, op, p, G, sel, shape));
   return success();
+}
+
+/// attn.gate_combine into `shape`: branch c weighted by sigmoid(gates[c]).
+HTensor gateCombine(LoweringContext &ctx, Operation *op,
+                    ArrayRef<HTensor> branches, const HTensor &gates,
+                    std::vector<Expr> shape) {
+  HTensor out{ctx.newFunc(op), std::move(shape), Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], t = idx[2];
+  Expr sum = 0.0f;
+  for (auto [c, branch] : llvm::enumerate(branches)) {
+    Expr gate = 1.0f / (1.0f + Halide::exp(-gates({b, h, t, int(c)})));
+    sum = sum + gate * branch(idx.exprs());
+  }
+  out.func(idx.halide) = sum;
+  scheduleRoot(out);
+  return out;
 }
 
 LogicalResult lowerGateCombine(GateCombineOp op, LoweringContext &ctx) {
@@ -181,18 +238,127 @@ LogicalResult lowerGateCombine(GateCombineOp op, LoweringContext &ctx) {
       gates.shape[0] == first.shape[0] && gates.shape[1] == first.shape[1] &&
           gates.shape[2] == first.shape[2] && gates.shape[3] == branches,
       "gates do not match the branches");
-  HTensor out{ctx.newFunc(op), resultShape(ctx, op, op.getType(), first.shape),
-              Halide::Float(32)};
+  std::vector<HTensor> outputs;
+  for (Value branch : op.getBranches())
+    outputs.push_back(ctx.get(branch));
+  ctx.set(op.getResult(),
+          gateCombine(ctx, op, outputs, gates,
+                      resultShape(ctx, op, op.getType(), first.shape)));
+  return success();
+}
+
+/// attn.nsa with each branch in the form that suits it: the compressed
+/// branch generically (its probabilities are the selection's input anyway,
+/// and its scores are T x T / stride), the selected and window branches as
+/// online-softmax kernels that skip the key tiles no query of a tile sees:
+/// outside the window, or holding no block the tile's queries selected.
+LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
+  const HTensor &q = ctx.get(op.getQuery()), &k = ctx.get(op.getKey()),
+                &v = ctx.get(op.getValue()), &gates = ctx.get(op.getGates());
+  Expr B = q.shape[0], Hq = q.shape[1], T = q.shape[2], Hkv = k.shape[1];
+  Expr Dk = q.shape[3], Dv = v.shape[3];
+  ctx.require(op, k.shape[0] == B && k.shape[2] == T && k.shape[3] == Dk,
+              "the keys do not match the queries (self-attention: as many "
+              "keys as queries)");
+  ctx.require(op, v.shape[0] == B && v.shape[1] == Hkv && v.shape[2] == T,
+              "the values do not match the keys");
+  ctx.require(op, Hkv > 0 && Hq % Halide::max(Hkv, 1) == 0,
+              "the query heads are not a multiple of the key heads");
+  ctx.require(op,
+              gates.shape[0] == B && gates.shape[1] == Hq &&
+                  gates.shape[2] == T && gates.shape[3] == 3,
+              "the gates are not [batch, query heads, length, 3]");
+  int block = op.getCompressBlock(), stride = op.getCompressStride();
+  int selectBlock = op.getSelectBlock(), top = op.getTop();
+  int window = op.getWindow();
+  float scale = op.getScale().convertToDouble();
+  std::vector<Expr> outShape =
+      resultShape(ctx, op, op.getType(), {B, Hq, T, Dv});
+  Expr Nc = compressedLength(T, block, stride);
+  HTensor kc = compressBlocks(ctx, op, k, op.getPooling(), block, stride,
+                              op.getKeyWeights(), "key ", {B, Hkv, Nc, Dk});
+  HTensor vc = compressBlocks(ctx, op, v, op.getPooling(), block, stride,
+                              op.getValueWeights(), "value ", {B, Hkv, Nc, Dv});
+  std::array<HTensor, 3> branches;
+
+  // Compressed branch: the blocks that end at or before the query (query t
+  // at token t).
+  HTensor scores = dotScores(ctx, op, {{q, kc}}, scale, {B, Hq, T, Nc});
   IndexVars idx(4);
-  Halide::Var b = idx[0], h = idx[1], t = idx[2];
-  Expr sum = 0.0f;
-  for (auto [c, branch] : llvm::enumerate(op.getBranches())) {
-    Expr gate = 1.0f / (1.0f + Halide::exp(-gates({b, h, t, int(c)})));
-    sum = sum + gate * ctx.get(branch)(idx.exprs());
-  }
-  out.func(idx.halide) = sum;
-  scheduleRoot(out);
-  ctx.set(op.getResult(), out);
+  HTensor masked{ctx.newFunc(op, "_compressed"), scores.shape,
+                 Halide::Float(32)};
+  masked.func(idx.halide) = Halide::select(
+      positionKeeps(MaskKind::compressed, block, stride, idx[3], idx[2]),
+      scores(idx.exprs()), minusInfinity());
+  scheduleRoot(masked);
+  HTensor probs = softmaxRows(ctx, op, masked);
+  branches[NsaOp::Compressed] = aggregateValues(ctx, op, probs, vc, outShape);
+
+  // Selected branch: causal attention over the blocks ranked highest by the
+  // compressed probabilities, one selection per KV head.
+  BlockSelection sel{block,
+                     stride,
+                     selectBlock,
+                     top,
+                     static_cast<int>(op.getInitial()),
+                     static_cast<int>(op.getLocal())};
+  HTensor indices =
+      selectBlocks(ctx, op, probs, Hkv, sel, {B, Hkv, T, Expr(top)});
+  Halide::Func selected = selectedBlocks(ctx, op, indices);
+  // tileSelected(kt, qt, g, b): some query of query tile qt selected a block
+  // that overlaps key tile kt.
+  Halide::Var kt("kt"), qt("qt"), g("g"), b("b");
+  Halide::RDom slot(0, kFlashQueryTile, 0, top, "slot");
+  Expr blockIndex = indices(
+      {b, g, Halide::min(qt * kFlashQueryTile + slot.x, Halide::max(T - 1, 0)),
+       slot.y});
+  Halide::Func tileSelected = ctx.newFunc(op, "_tile_selected");
+  tileSelected(kt, qt, g, b) =
+      Halide::cast<uint8_t>(Halide::maximum(Halide::select(
+          blockIndex >= 0 &&
+              blockIndex * selectBlock <=
+                  kt * kFlashKeyTile + kFlashKeyTile - 1 &&
+              blockIndex * selectBlock + selectBlock - 1 >= kt * kFlashKeyTile,
+          1, 0)));
+  tileSelected.compute_root().parallel(b);
+  Expr groupSize = Hq / Hkv;
+  FlashAttention kernel;
+  kernel.op = op;
+  kernel.pairs = {{q, k}};
+  kernel.values = v;
+  kernel.scale = scale;
+  kernel.shape = outShape;
+  kernel.chain = [&](Expr score, Expr b, Expr h, Expr t, Expr s) {
+    Expr keep = positionKeeps(MaskKind::causal, 0, 0, s, t) &&
+                selected(s / selectBlock, t, h / groupSize, b) != 0;
+    return Halide::select(keep, score, minusInfinity());
+  };
+  kernel.tileVisible = [&](Expr kt, Expr qt, Expr h, Expr b) {
+    return keyTileMayBeVisible(MaskKind::causal, 0, 0, kt * kFlashKeyTile,
+                               qt * kFlashQueryTile, T) &&
+           tileSelected(kt, qt, h / groupSize, b) != 0;
+  };
+  std::optional<HTensor> selectedOut = flashAttention(ctx, kernel);
+
+  // Window branch: the last `window` tokens.
+  kernel.chain = [&](Expr score, Expr, Expr, Expr t, Expr s) {
+    return Halide::select(
+        positionKeeps(MaskKind::sliding_window, window, 0, s, t), score,
+        minusInfinity());
+  };
+  kernel.tileVisible = [&](Expr kt, Expr qt, Expr, Expr) {
+    return keyTileMayBeVisible(MaskKind::sliding_window, window, 0,
+                               kt * kFlashKeyTile, qt * kFlashQueryTile, T);
+  };
+  std::optional<HTensor> windowOut = flashAttention(ctx, kernel);
+  // Both chains are plain selects: they always lower.
+  branches[NsaOp::Selected] = *selectedOut;
+  branches[NsaOp::Window] = *windowOut;
+
+  std::vector<HTensor> byColumn(3);
+  for (auto which : {NsaOp::Compressed, NsaOp::Selected, NsaOp::Window})
+    byColumn[op.getGateColumn(which)] = branches[which];
+  ctx.set(op.getResult(), gateCombine(ctx, op, byColumn, gates, outShape));
   return success();
 }
 
@@ -348,6 +514,7 @@ std::optional<LogicalResult> cpu::lowerSparseAttentionOp(Operation *op,
       .Case([&](CompressOp o) { return lowerCompress(o, ctx); })
       .Case([&](SelectBlocksOp o) { return lowerSelectBlocks(o, ctx); })
       .Case([&](GateCombineOp o) { return lowerGateCombine(o, ctx); })
+      .Case([&](NsaOp o) { return lowerNsa(o, ctx); })
       .Case([&](ProjectOp o) { return lowerProject(o, ctx); })
       .Case([&](RopeOp o) { return lowerRope(o, ctx); })
       .Case([&](IndexScoreOp o) { return lowerIndexScore(o, ctx); })

@@ -1196,6 +1196,299 @@ func.func @gate_combine_gates(%a: tensor<?x16x?x128xf32>, %b: tensor<?x16x?x128x
 // -----
 
 //===----------------------------------------------------------------------===//
+// attn.nsa
+//===----------------------------------------------------------------------===//
+
+func.func @nsa_branch_name(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{unknown NSA branch 'sliding': expected compressed, selected or window}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, sliding)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_branch_twice(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{NSA branch 'selected' has two gate columns}}
+  %0 = attn.nsa %q, %k, %v gates %g(selected, compressed, selected)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_branch_missing(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{the gate columns must name all three NSA branches}}
+  %0 = attn.nsa %q, %k, %v gates %g(selected, compressed)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_gate_columns(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{gate columns [0, 2, 2] must give each of the three branches its own column}}
+  %0 = "attn.nsa"(%q, %k, %v, %g) <{compress_block = 8 : i64,
+      compress_stride = 4 : i64, gate_columns = array<i64: 0, 2, 2>,
+      initial = 1 : i64, local = 1 : i64,
+      operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>, pooling = 0 : i32,
+      scale = 2.5e-01 : f64, select_block = 8 : i64, top = 4 : i64,
+      window = 16 : i64}>
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_key_batch(%q: tensor<2x8x?x16xf32>, %k: tensor<3x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{key batch mismatch: 3 vs 2}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<2x8x?x16xf32>, tensor<3x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_self_attention(%q: tensor<?x8x10x16xf32>, %k: tensor<?x2x20x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{self-attention: key length vs query length mismatch: 20 vs 10}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x10x16xf32>, tensor<?x2x20x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_head_dim(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{key head dim vs query head dim mismatch: 32 vs 16}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_value_heads(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x4x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{value vs key head size mismatch: 4 vs 2}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_value_length(%q: tensor<?x8x10x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x12x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{value vs key sequence size mismatch: 12 vs 10}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x10x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x12x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_output(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{output feature size mismatch: 32 vs 16}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x32xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_gates(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x2xf32>) {
+  // expected-error @+1 {{gates (one per branch) feature size mismatch: 2 vs 3}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x2xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_groups(%q: tensor<?x6x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>,
+    %g: tensor<?x6x?x3xf32>) {
+  // expected-error @+1 {{query heads (6) are not a multiple of key heads (4)}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x6x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x6x?x3xf32>) -> tensor<?x6x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_groups_from_gates(%q: tensor<?x?x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>,
+    %g: tensor<?x6x?x3xf32>) {
+  // expected-error @+1 {{query heads (6) are not a multiple of key heads (4)}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x?x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x6x?x3xf32>) -> tensor<?x?x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_stride(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{compressed stride 16 exceeds block 8: tokens between blocks would be dropped}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 16 select block 16 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_select_block(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{selection block 6 is not a multiple of the compression stride 4}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 6 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_forced(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{keeps 2 initial and 3 local blocks, more than top 4}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 2 local 3
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_window(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{attribute 'window' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 0 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_scale(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>) {
+  // expected-error @+1 {{scale must be finite and positive}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4 select block 8 top 4 initial 1 local 1
+      window 16 scale -0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_mean_weights(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>, %w: tensor<8x16xf32>) {
+  // expected-error @+1 {{mean pooling takes no key weights}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 8 stride 4
+      key_weights(%w) select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>, tensor<8x16xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_mlp_value_weights(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>,
+    %pe: tensor<8x16xf32>, %w1: tensor<128x32xf32>, %w2: tensor<32x16xf32>) {
+  // expected-error @+1 {{mlp pooling needs three value weights: the position encoding [block, D], W1 [block*D, hidden] and W2 [hidden, D]}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mlp block 8 stride 4
+      key_weights(%pe, %w1, %w2) select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>, tensor<8x16xf32>, tensor<128x32xf32>, tensor<32x16xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_mlp_key_pe(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>,
+    %bad: tensor<4x16xf32>, %pe: tensor<8x16xf32>, %w1: tensor<128x32xf32>, %w2: tensor<32x16xf32>) {
+  // expected-error @+1 {{key position encoding dim 0 size mismatch: 4 vs 8}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mlp block 8 stride 4
+      key_weights(%bad, %w1, %w2) value_weights(%pe, %w1, %w2) select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>, tensor<4x16xf32>, tensor<128x32xf32>, tensor<32x16xf32>, tensor<8x16xf32>, tensor<128x32xf32>, tensor<32x16xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_mlp_value_w1(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x8xf32>,
+    %g: tensor<?x8x?x3xf32>,
+    %pe: tensor<8x16xf32>, %w1: tensor<128x32xf32>, %w2: tensor<32x16xf32>,
+    %pv: tensor<8x8xf32>, %w2v: tensor<32x8xf32>) {
+  // expected-error @+1 {{value W1 dim 0 size mismatch: 128 vs 64}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mlp block 8 stride 4
+      key_weights(%pe, %w1, %w2) value_weights(%pv, %w1, %w2v) select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x8xf32>, tensor<?x8x?x3xf32>, tensor<8x16xf32>, tensor<128x32xf32>, tensor<32x16xf32>, tensor<8x8xf32>, tensor<128x32xf32>, tensor<32x8xf32>) -> tensor<?x8x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @nsa_mlp_key_w2(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>,
+    %g: tensor<?x8x?x3xf32>,
+    %pe: tensor<8x16xf32>, %w1: tensor<128x32xf32>, %w2: tensor<32x16xf32>, %w2b: tensor<16x16xf32>) {
+  // expected-error @+1 {{key W2 dim 0 size mismatch: 16 vs 32}}
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mlp block 8 stride 4
+      key_weights(%pe, %w1, %w2b) value_weights(%pe, %w1, %w2) select block 8 top 4 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x8x?x3xf32>, tensor<8x16xf32>, tensor<128x32xf32>, tensor<16x16xf32>, tensor<8x16xf32>, tensor<128x32xf32>, tensor<32x16xf32>) -> tensor<?x8x?x16xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // attn.project
 //===----------------------------------------------------------------------===//
 

@@ -314,6 +314,40 @@ func.func @gate_combine(%a: tensor<?x16x?x128xf32>, %b: tensor<?x16x?x128xf32>,
   return
 }
 
+// CHECK-LABEL: func.func @nsa
+func.func @nsa(%q: tensor<?x16x?x64xf32>, %k: tensor<?x4x?x64xf32>,
+               %v: tensor<?x4x?x32xf32>, %g: tensor<?x16x?x3xf32>,
+               %pk: tensor<32x64xf32>, %w1k: tensor<2048x128xf32>,
+               %w2k: tensor<128x64xf32>, %pv: tensor<32x32xf32>,
+               %w1v: tensor<1024x64xf32>, %w2v: tensor<64x32xf32>,
+               %qs: tensor<2x8x40x16xf32>, %ks: tensor<2x1x40x16xf32>,
+               %gs: tensor<2x8x40x3xf32>) {
+  // CHECK: attn.nsa %{{.*}}, %{{.*}}, %{{.*}} gates %{{.*}}(compressed, selected, window) compress mean block 32 stride 16 select block 64 top 16 initial 1 local 2 window 512 scale 1.250000e-01 : (tensor<?x16x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x32xf32>, tensor<?x16x?x3xf32>) -> tensor<?x16x?x32xf32>
+  %0 = attn.nsa %q, %k, %v gates %g(compressed, selected, window)
+      compress mean block 32 stride 16 select block 64 top 16 initial 1
+      local 2 window 512 scale 0.125
+      : (tensor<?x16x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x32xf32>,
+         tensor<?x16x?x3xf32>) -> tensor<?x16x?x32xf32>
+  // Gates in another column order; separate MLPs for keys and values.
+  // CHECK: attn.nsa %{{.*}}, %{{.*}}, %{{.*}} gates %{{.*}}(window, compressed, selected) compress mlp block 32 stride 16 key_weights(%{{.*}}, %{{.*}}, %{{.*}}) value_weights(%{{.*}}, %{{.*}}, %{{.*}}) select block 32 top 4 initial 0 local 0 window 1 scale 1.000000e+00 : (tensor<?x16x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x32xf32>, tensor<?x16x?x3xf32>, tensor<32x64xf32>, tensor<2048x128xf32>, tensor<128x64xf32>, tensor<32x32xf32>, tensor<1024x64xf32>, tensor<64x32xf32>) -> tensor<?x16x?x32xf32>
+  %1 = attn.nsa %q, %k, %v gates %g(window, compressed, selected)
+      compress mlp block 32 stride 16 key_weights(%pk, %w1k, %w2k)
+      value_weights(%pv, %w1v, %w2v) select block 32 top 4 initial 0
+      local 0 window 1 scale 1.0
+      : (tensor<?x16x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x32xf32>,
+         tensor<?x16x?x3xf32>, tensor<32x64xf32>, tensor<2048x128xf32>,
+         tensor<128x64xf32>, tensor<32x32xf32>, tensor<1024x64xf32>,
+         tensor<64x32xf32>) -> tensor<?x16x?x32xf32>
+  // Static sizes; T = 40 is no multiple of any block.
+  // CHECK: attn.nsa %{{.*}}, %{{.*}}, %{{.*}} gates %{{.*}}(selected, window, compressed) compress mean block 8 stride 4 select block 12 top 3 initial 1 local 1 window 16 scale 2.500000e-01 : (tensor<2x8x40x16xf32>, tensor<2x1x40x16xf32>, tensor<2x1x40x16xf32>, tensor<2x8x40x3xf32>) -> tensor<2x8x40x16xf32>
+  %2 = attn.nsa %qs, %ks, %ks gates %gs(selected, window, compressed)
+      compress mean block 8 stride 4 select block 12 top 3 initial 1 local 1
+      window 16 scale 0.25
+      : (tensor<2x8x40x16xf32>, tensor<2x1x40x16xf32>, tensor<2x1x40x16xf32>,
+         tensor<2x8x40x3xf32>) -> tensor<2x8x40x16xf32>
+  return
+}
+
 // CHECK-LABEL: func.func @project
 func.func @project(%x: tensor<?x1x?x1024xf32>, %wdkv: tensor<1x1024x512xf32>,
                    %c: tensor<?x1x?x512xf32>, %wuk: tensor<16x512x128xf32>,
