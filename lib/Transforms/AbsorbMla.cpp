@@ -236,13 +236,8 @@ struct AbsorbMlaPass : public attn::impl::AbsorbMlaBase<AbsorbMlaPass> {
     // Built per run: the pattern remembers which ops it explained.
     RewritePatternSet patterns(&getContext());
     populateAbsorbMlaPatterns(patterns, mode, explain);
-    // Only the rewrite (and erasing the up-projections it left dead).
-    GreedyRewriteConfig config;
-    config.enableFolding(false)
-        .enableConstantCSE(false)
-        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     rewriteOnlyConfig())))
       signalPassFailure();
   }
 };

@@ -40,6 +40,14 @@ void buildLinearDecodePipeline(OpPassManager &pm) {
 }
 } // namespace
 
+GreedyRewriteConfig attn::rewriteOnlyConfig() {
+  GreedyRewriteConfig config;
+  config.enableFolding(false)
+      .enableConstantCSE(false)
+      .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  return config;
+}
+
 void attn::registerAttnTransforms() {
   registerAttnPasses();
   PassPipelineRegistration<LinearPipelineOptions>(

@@ -232,14 +232,8 @@ struct ReassociateLinearPass
     // Built per run: the pattern remembers which ops it explained.
     RewritePatternSet patterns(&getContext());
     populateReassociateLinearPatterns(patterns, explain);
-    // Only the rewrite (and erasing what it left dead): no folding or region
-    // simplification of programs it leaves alone.
-    GreedyRewriteConfig config;
-    config.enableFolding(false)
-        .enableConstantCSE(false)
-        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     rewriteOnlyConfig())))
       signalPassFailure();
   }
 };

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace attn {
 
@@ -32,6 +33,11 @@ void populateChunkPatterns(mlir::RewritePatternSet &patterns, int64_t chunkSize,
 /// aggregates left alone get a remark saying why.
 void populateAbsorbMlaPatterns(mlir::RewritePatternSet &patterns,
                                AbsorbMode mode, bool explain);
+
+/// The greedy driver's configuration for passes that apply one rewrite and
+/// leave other programs exactly as written: no folding, constant CSE or
+/// region simplification.
+mlir::GreedyRewriteConfig rewriteOnlyConfig();
 
 /// Registers the passes and the named pipelines:
 ///   attn-linear-pipeline{chunk-size=64 materialize-states=false}

@@ -194,6 +194,36 @@ $TENSOR_MAPS};
 } // namespace
 )cu";
 
+/// Device functions both chunk kernels share.
+constexpr const char *kStateFunctions = R"cu(
+/// The state a chunk kernel starts from (row stride `ld`): its segment's
+/// entering state, the initial state, or none (zero); the state pass starts
+/// from zero.
+template <bool kOut>
+__device__ __forceinline__ const float *enteringState(const Params &p, long long bh, int seg, int b, int h,
+                                                      long long &ld) {
+  ld = kDv;
+  if (kOut && p.nseg > 1)
+    return p.segState + (bh * p.nseg + seg) * kDk * kDv;
+  if (kOut && p.init)
+    return ld = p.id, p.init + b * p.ib + h * p.ih;
+  return nullptr;
+}
+
+/// Where it leaves its state: the state pass its segment's contribution,
+/// the last segment of the main pass the final state (if asked for).
+template <bool kOut>
+__device__ __forceinline__ float *leavingState(const Params &p, long long bh, int seg, int b, int h,
+                                               long long &ld) {
+  ld = kDv;
+  if (!kOut)
+    return p.segState + (bh * p.nseg + seg) * kDk * kDv;
+  if (p.fin && seg == p.nseg - 1)
+    return ld = p.fd, p.fin + b * p.fb + h * p.fh;
+  return nullptr;
+}
+)cu";
+
 /// The mma.sync chunk kernel's shared memory (in kCommon's $SIZES): two
 /// stages of Q, K, V and gate tiles; the chunk's scores P and its output
 /// tile; then what the decay needs.
@@ -237,12 +267,9 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1) ${NAME}_$PASS(const Pa
   // S^T: warp w holds value rows dv0 + 16w + g (+8), key columns
   // 8n + 2c (+1) in mma accumulator order.
   float st[kDk / 8][4] = {};
-  if (kOut) {
-    const float *src = p.nseg > 1 ? p.segState + (bh * p.nseg + seg) * kDk * kDv : p.init;
-    const long long ld = p.nseg > 1 ? kDv : p.id;
-    if (p.nseg == 1)
-      src += b * p.ib + h * p.ih;
-    if (p.nseg > 1 || p.init)
+  {
+    long long ld;
+    if (const float *src = enteringState<kOut>(p, bh, seg, b, h, ld))
 #pragma unroll
       for (int n = 0; n < kDk / 8; ++n)
 #pragma unroll
@@ -388,13 +415,8 @@ $UPDATE_A#pragma unroll
     }
   }
 
-  float *dst = nullptr;
-  long long ld = kDv;
-  if (!kOut)
-    dst = p.segState + (bh * p.nseg + seg) * kDk * kDv;
-  else if (p.fin && seg == p.nseg - 1)
-    dst = p.fin + b * p.fb + h * p.fh, ld = p.fd;
-  if (dst)
+  long long ld;
+  if (float *dst = leavingState<kOut>(p, bh, seg, b, h, ld))
 #pragma unroll
     for (int n = 0; n < kDk / 8; ++n)
 #pragma unroll
@@ -782,7 +804,8 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
   shared.push_back({"SIZES", chunk.sizes});
   KernelParts parts;
   parts.constants = substitute(kCommon, shared);
-  parts.device = "\nnamespace {\n" + headGateArray(a) + chunk.functions +
+  parts.device = "\nnamespace {\n" + headGateArray(a) + kStateFunctions +
+                 chunk.functions +
                  "} // namespace\n" + chunk.passes + substitute(kScan, common);
 
   // Launcher: the checks and parameters of the optional operands.
@@ -855,24 +878,25 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
   names.push_back({"CHECKS", substitute(checks, names)});
   names.push_back(
       {"MAPS",
-       wgmma ? "  const uint64_t rows = T > 0 ? T : 1; // maps need a valid "
-               "shape\n"
-               "  if (!attn_rt::encodeRowTiles(&p.tmQ, q->data, q->shape, "
-               "q->strides, rows, kC) ||\n"
-               "      !attn_rt::encodeRowTiles(&p.tmK, k->data, k->shape, "
-               "k->strides, rows, kC) ||\n"
-               "      !attn_rt::encodeRowTiles(&p.tmV, v->data, v->shape, "
-               "v->strides, rows, kC)" +
-                   std::string(a.gates == ChunkedLinear::Key
-                                   ? " ||\n      !attn_rt::encodeRowTiles("
-                                     "&p.tmG, gates->data, gates->shape, "
-                                     "gates->strides, rows, kC, 4)"
-                                   : "") +
-                   ")\n"
-               "    return attnFail(3, \"encoding the TMA descriptors failed "
-               "(driver without cuTensorMapEncodeTiled, or sizes past its "
-               "limits)\");\n"
-             : ""});
+       wgmma
+           ? "  const uint64_t rows = T > 0 ? T : 1; // maps need a valid "
+             "shape\n"
+             "  if (!attn_rt::encodeRowTiles(&p.tmQ, q->data, q->shape, "
+             "q->strides, rows, kC) ||\n"
+             "      !attn_rt::encodeRowTiles(&p.tmK, k->data, k->shape, "
+             "k->strides, rows, kC) ||\n"
+             "      !attn_rt::encodeRowTiles(&p.tmV, v->data, v->shape, "
+             "v->strides, rows, kC)" +
+                 std::string(a.gates == ChunkedLinear::Key
+                                 ? " ||\n      !attn_rt::encodeRowTiles("
+                                   "&p.tmG, gates->data, gates->shape, "
+                                   "gates->strides, rows, kC, 4)"
+                                 : "") +
+                 ")\n"
+                 "    return attnFail(3, \"encoding the TMA descriptors failed "
+                 "(driver without cuTensorMapEncodeTiled, or sizes past its "
+                 "limits)\");\n"
+           : ""});
   names.push_back({"PARAMS_FILL", fill});
   names.push_back({"PARAMS", linearParameters(a)});
   parts.launcher = "#include <algorithm>\n" + substitute(kLauncher, names);

@@ -183,12 +183,8 @@ extern "C" __global__ void __launch_bounds__(kThreads, 1) ${NAME}_$PASS(const __
   // column 8j + 2c + e.
   float st[kDk / 2];
   {
-    const float *src = nullptr;
-    long long ld = kDv;
-    if (kOut && p.nseg > 1)
-      src = p.segState + (bh * p.nseg + seg) * kDk * kDv;
-    else if (kOut && p.init)
-      src = p.init + b * p.ib + h * p.ih, ld = p.id;
+    long long ld;
+    const float *src = enteringState<kOut>(p, bh, seg, b, h, ld);
 #pragma unroll
     for (int i = 0; i < kDk / 2; ++i)
       st[i] = src ? src[(8 * (i / 4) + 2 * c + (i & 1)) * ld + dv0 + dvRow + 8 * (i / 2 & 1)] : 0.f;
@@ -352,20 +348,16 @@ $PER_KEY_SCORES
     }
   }
 
-  float *dst = nullptr;
-  long long ld = kDv;
-  if (!kOut)
-    dst = p.segState + (bh * p.nseg + seg) * kDk * kDv;
-  else if (p.fin && seg == p.nseg - 1)
-    dst = p.fin + b * p.fb + h * p.fh, ld = p.fd;
-  if (dst)
+  long long ld;
+  if (float *dst = leavingState<kOut>(p, bh, seg, b, h, ld))
 #pragma unroll
     for (int i = 0; i < kDk / 2; ++i)
       dst[(8 * (i / 4) + 2 * c + (i & 1)) * ld + dv0 + dvRow + 8 * (i / 2 & 1)] = st[i];
 }
 )cu";
 
-constexpr const char *kPerKeyScores = R"cu(        // Per-key: the 10 causal 16 x 16 blocks of P by mma.sync, one or two
+constexpr const char *kPerKeyScores =
+    R"cu(        // Per-key: the 10 causal 16 x 16 blocks of P by mma.sync, one or two
         // per warp, while the tensor cores run Q S and the update. Block
         // (query block tb, key block j) is (Q ⊙ exp(b_t - b_r)) against
         // (K ⊙ exp(b_r - b_s)): r = 16 tb for j < tb (both factors <= 1),

@@ -87,6 +87,14 @@ mlir::FailureOr<KernelParts> emitSoftmaxSm90(const SoftmaxAttention &attention,
 mlir::FailureOr<KernelParts> emitSoftmaxSm80(const SoftmaxAttention &attention,
                                              llvm::StringRef name);
 
+/// The decode kernels (SoftmaxDecode.cpp) that every softmax kernel's file
+/// also holds: their sizes (host-visible), the kernels, and their host
+/// function `attnDecode`, as templates over the
+/// softmax names ($NAME, $ELEM, $LENGTH_TYPE) and constants.
+llvm::StringRef softmaxDecodeConstants();
+llvm::StringRef softmaxDecodeKernel();
+llvm::StringRef softmaxDecodeLauncher();
+
 /// A softmax kernel's text templates (see KernelParts); they may use the
 /// placeholders $D, $DV, $H, $HKV, $NAME, $ELEM, $LENGTH_TYPE, $LENGTHS,
 /// $PARAMS and, in the launcher, $CHECKS (emitSoftmaxChecks).

@@ -391,11 +391,12 @@ namespace {
 constexpr const char *kFragmentFunctions = R"cu(
 /// The score chain on one warp's 16 x kN score fragment in the m16n8
 /// accumulator layout (mma.sync tiles; each warp's part of a wgmma tile):
-/// s[4n + 2i + j] is query row t0 + 8i, key s0 + 8n + 2 (lane % 4) + j.
+/// s[4n + 2i + j] is head hs[i]'s query ts[i], key s0 + 8n + 2 (lane % 4) + j.
 /// Leaves scores in log2 units and folds the rows' maxima into tileMax.
 template <bool kMasked, int kN>
-__device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, int h, int t0, int s0,
-                                              int T, int L, float (&tileMax)[2]) {
+__device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, const int (&hs)[2],
+                                              const int (&ts)[2], int s0, int T, int L,
+                                              float (&tileMax)[2]) {
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int k = 0; k < kN / 8; ++k)
@@ -404,7 +405,7 @@ __device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, int h, 
 #pragma unroll
       for (int j = 0; j < 2; ++j) {
         float &x = s[k * 4 + i * 2 + j];
-        const int t = t0 + i * 8, key = s0 + k * 8 + 2 * (lane % 4) + j;
+        const int h = hs[i], t = ts[i], key = s0 + k * 8 + 2 * (lane % 4) + j;
         x = $CHAIN;
         tileMax[i] = fmaxf(tileMax[i], x);
       }
@@ -564,6 +565,10 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   if (B == 0 || T == 0)
     return 0;
 )cu";
+  // A group's queries fit one row tile: the split-key decode kernels.
+  os << "  if (T * " << a.heads / a.kvHeads
+     << " <= 16)\n    return attnDecode(q, k, v, out, lse, "
+     << (a.lengths ? "lengths->data" : "nullptr") << ", B, T, S, stream);\n";
 }
 
 /// The launcher's tensor parameters: the function's arguments in order
@@ -608,16 +613,20 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
                 {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
                 {"PARAMS", softmaxParameters(a)}});
   KernelParts parts;
-  parts.constants = substitute(templates.constants, names);
+  parts.constants = substitute(templates.constants, names) +
+                    substitute(softmaxDecodeConstants(), names);
   llvm::raw_string_ostream device(parts.device);
   if (failed(emitSoftmaxFragments(a, device)))
     return failure();
-  device << templates.instructions << substitute(templates.kernel, names);
+  device << templates.instructions << substitute(templates.kernel, names)
+         << substitute(softmaxDecodeKernel(), names);
   std::string checks;
   llvm::raw_string_ostream checkStream(checks);
   emitSoftmaxChecks(a, checkStream);
   names.push_back({"CHECKS", checks});
-  parts.launcher = substitute(templates.launcher, names);
+  parts.launcher = "#include <algorithm>\n" +
+                   substitute(softmaxDecodeLauncher(), names) +
+                   substitute(templates.launcher, names);
   parts.parameters = softmaxParameters(a) + ", float *lse";
   parts.doc =
       "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "

@@ -47,22 +47,6 @@ __device__ __forceinline__ unsigned tileOffset(int r, int c) {
   return (r * kChunks + (c ^ (r % 8))) * 16;
 }
 
-/// Starts copying the first kRows rows of a [rows, kCols] matrix (row
-/// stride `stride` elements) into a swizzled tile; rows at or past `rows`
-/// are zero-filled, so partial tiles read nothing out of bounds.
-template <int kRows, int kCols>
-__device__ __forceinline__ void loadTile(unsigned char *tile, const $ELEM *src, long long stride,
-                                         int rows) {
-  constexpr int kChunks = kCols / 8;
-  static_assert(kRows * kChunks % kThreads == 0, "whole chunks per thread");
-#pragma unroll
-  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
-    const int chunk = i * kThreads + threadIdx.x, r = chunk / kChunks, c = chunk % kChunks;
-    const bool valid = r < rows;
-    attn_rt::cpAsync16(tile + tileOffset<kChunks>(r, c), valid ? src + r * stride + c * 8 : src,
-                       valid);
-  }
-}
 } // namespace
 
 extern "C" __global__ void __launch_bounds__(kThreads, kBlocksPerSM)
@@ -90,10 +74,11 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   const $ELEM *kHead = k + b * ksB + hk * ksH, *vHead = v + b * vsB + hk * vsH;
   const auto loadKeyTile = [&](int i) {
     const int s0 = (tileLast - i) * kBN, stage = i % kStages;
-    loadTile<kBN, kD>(sK + stage * kKBytes, kHead + s0 * ksT, ksT, L - s0);
-    loadTile<kBN, kDV>(sV + stage * kVBytes, vHead + s0 * vsT, vsT, L - s0);
+    cpAsyncTile<kThreads, kBN, kD>(reinterpret_cast<$ELEM *>(sK + stage * kKBytes), kHead + s0 * ksT, ksT, L - s0);
+    cpAsyncTile<kThreads, kBN, kDV>(reinterpret_cast<$ELEM *>(sV + stage * kVBytes), vHead + s0 * vsT, vsT, L - s0);
   };
-  loadTile<kBM, kD>(sQ, q + b * qsB + h * qsH + tFirst * qsT, qsT, T - tFirst);
+  cpAsyncTile<kThreads, kBM, kD>(reinterpret_cast<$ELEM *>(sQ), q + b * qsB + h * qsH + tFirst * qsT, qsT,
+                                 T - tFirst);
 #pragma unroll
   for (int i = 0; i < kStages - 1; ++i) {
     if (i < tiles)
@@ -161,9 +146,9 @@ ${NAME}_kernel(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
       const int t0 = mFirst + lane / 4; // this thread's rows: t0, t0 + 8
       float tileMax[2] = {rowMax[m][0], rowMax[m][1]};
       if (mFirst <= mLast && attnTileVisible(mFirst, mLast, s0, s0 + kBN - 1, T, L))
-        attnScoreTile<false, kBN>(s[m], b, h, t0, s0, T, L, tileMax);
+        attnScoreTile<false, kBN>(s[m], b, {h, h}, {t0, t0 + 8}, s0, T, L, tileMax);
       else
-        attnScoreTile<true, kBN>(s[m], b, h, t0, s0, T, L, tileMax);
+        attnScoreTile<true, kBN>(s[m], b, {h, h}, {t0, t0 + 8}, s0, T, L, tileMax);
       attnOnlineSoftmax<$ELEM, kBN, kDV>(s[m], tileMax, rowMax[m], rowSum[m], o[m], p[m]);
     }
 

@@ -124,9 +124,9 @@ ${NAME}_kernel(const __grid_constant__ attn_rt::TensorMap tmQ,
 
     float tileMax[2] = {rowMax[0], rowMax[1]};
     if (wgFirst <= wgLast && attnTileVisible(wgFirst, wgLast, s0, s0 + kBN - 1, T, L))
-      attnScoreTile<false, kBN>(s, b, h, t0, s0, T, L, tileMax);
+      attnScoreTile<false, kBN>(s, b, {h, h}, {t0, t0 + 8}, s0, T, L, tileMax);
     else
-      attnScoreTile<true, kBN>(s, b, h, t0, s0, T, L, tileMax);
+      attnScoreTile<true, kBN>(s, b, {h, h}, {t0, t0 + 8}, s0, T, L, tileMax);
     unsigned p[kBN / 16][4];
     attnOnlineSoftmax<$ELEM, kBN, kDV>(s, tileMax, rowMax, rowSum, o, p);
 

@@ -57,6 +57,25 @@ template <int Pending> __device__ inline void cpAsyncWait() {
   asm volatile("cp.async.wait_group %0;" ::"n"(Pending) : "memory");
 }
 
+/// Starts copying the first kRows rows of a [rows, kCols] matrix of 16-bit
+/// elements (row stride `stride` elements) into a swizzled shared tile (see
+/// swizzle), spread over kThreads threads; rows at or past `rows` are
+/// zero-filled, so partial tiles read nothing out of bounds.
+template <int kThreads, int kRows, int kCols, typename Elem>
+__device__ inline void cpAsyncTile(Elem *tile, const Elem *src, long long stride,
+                                   int rows) {
+  constexpr int kChunks = kCols / 8;
+  static_assert(kRows * kChunks % kThreads == 0, "whole chunks per thread");
+#pragma unroll
+  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
+    const int chunk = i * kThreads + threadIdx.x % kThreads;
+    const int r = chunk / kChunks, c = chunk % kChunks * 8;
+    const bool valid = r < rows;
+    cpAsync16(tile + swizzle<kCols>(r, c), valid ? src + r * stride + c : src,
+              valid);
+  }
+}
+
 // --- ldmatrix ------------------------------------------------------------------
 
 /// Four 8x8 matrices of 16-bit elements; lane l gives the shared address of

@@ -1,0 +1,253 @@
+//===- SoftmaxDecode.cpp - softmax attention over a cache, split by keys --===//
+//
+// Decode: few queries (T new tokens) against a long key/value cache. The
+// tiled kernels give each (head, 128-query tile) one block, which leaves
+// the GPU idle and reads each KV head's cache once per query head. Here a
+// block takes all the queries of one KV head's group (kGroup heads x T
+// queries, at most 16 rows: one mma.sync row tile) and one split of the
+// keys, so the cache is read once per group and splits fill the GPU; a
+// second kernel merges the splits' partial outputs by their log-sum-exp.
+// Inside a block the four warps take 16 keys each of every 64-key tile,
+// streamed through a cp.async ring, each with its own online softmax, and
+// merge through shared memory at the end. The score chain (masks, score
+// mods) and the online-softmax step are the tiled kernels' device
+// functions. mma.sync and cp.async: the same code for sm_80 and sm_90a.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+using namespace attn;
+using namespace attn::cuda;
+
+/// The decode kernels' sizes, valid in host code.
+static constexpr const char *kDecodeConstants = R"cu(
+constexpr int kGroup = kHeads / kKvHeads, kDecodeRows = 16, kDecodeWarps = 4;
+constexpr int kDecodeThreads = 32 * kDecodeWarps, kDecodeBN = 16 * kDecodeWarps;
+// Three stages at head dims up to 128 leave room for two blocks per SM.
+constexpr int kDecodeStages = kD + kDV <= 256 ? 3 : 2;
+constexpr int kDecodeQBytes = kDecodeRows * kD * 2;
+constexpr int kDecodeRingBytes = kDecodeStages * kDecodeBN * (kD + kDV) * 2;
+constexpr int kDecodeSmem = kDecodeQBytes + kDecodeRingBytes;
+static_assert(kDecodeWarps * kDecodeRows * (kDV + 2) * 4 <= kDecodeRingBytes,
+              "the merge reuses the ring");
+static_assert(kDecodeSmem <= 163 * 1024, "decode tiles exceed the shared memory of an sm_80 block");
+
+)cu";
+
+static constexpr const char *kDecodeKernel = R"cu(
+/// Rows r < kGroup T of the block are head hk kGroup + r / T's query r % T.
+/// Split blockIdx.x of the keys that those queries may see, in runs of
+/// tilesPerSplit tiles; with one split the merged rows go to out (and lse),
+/// otherwise, unnormalized with their log2 max and sum, to `partial`
+/// ([split][B][H][T][kDV + 2] f32) for ${NAME}_combine.
+extern "C" __global__ void __launch_bounds__(kDecodeThreads, 1)
+${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long long qsT,
+             const $ELEM *__restrict__ k, long long ksB, long long ksH, long long ksT,
+             const $ELEM *__restrict__ v, long long vsB, long long vsH, long long vsT,
+             $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
+             float *__restrict__ lse, const $LENGTH_TYPE *__restrict__ lengths, int T, int S,
+             float *__restrict__ partial, int tilesPerSplit) {
+  using namespace attn_rt;
+  extern __shared__ __align__(128) unsigned char smem[];
+  $ELEM *sQ = reinterpret_cast<$ELEM *>(smem);
+  $ELEM *sK = sQ + kDecodeRows * kD, *sV = sK + kDecodeStages * kDecodeBN * kD;
+  const int split = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4;
+  const int rows = kGroup * T;
+  const int L = attnKeyLength(lengths, b, S);
+  int tileBegin, tiles;
+  attnKeyTiles<kDecodeBN>(0, T - 1, T, L, tileBegin, tiles);
+  const int first = tileBegin + split * tilesPerSplit;
+  const int count = max(0, min(tilesPerSplit, tileBegin + tiles - first));
+
+  for (int i = threadIdx.x; i < kDecodeRows * kD / 8; i += kDecodeThreads) {
+    const int r = i / (kD / 8), c = i % (kD / 8) * 8;
+    const bool valid = r < rows;
+    cpAsync16(sQ + swizzle<kD>(r, c),
+              valid ? q + b * qsB + (hk * kGroup + r / T) * qsH + r % T * qsT + c : q, valid);
+  }
+  // Step i reads tile first + count - 1 - i (the boundary tile first, as
+  // the tiled kernels do). Keys past L are zero-filled.
+  const $ELEM *kHead = k + b * ksB + hk * ksH, *vHead = v + b * vsB + hk * vsH;
+  const auto loadKeyTile = [&](int i) {
+    const int s0 = (first + count - 1 - i) * kDecodeBN, stage = i % kDecodeStages;
+    cpAsyncTile<kDecodeThreads, kDecodeBN, kD>(sK + stage * kDecodeBN * kD, kHead + s0 * ksT, ksT, L - s0);
+    cpAsyncTile<kDecodeThreads, kDecodeBN, kDV>(sV + stage * kDecodeBN * kDV, vHead + s0 * vsT, vsT, L - s0);
+  };
+#pragma unroll
+  for (int i = 0; i < kDecodeStages - 1; ++i) {
+    if (i < count)
+      loadKeyTile(i);
+    cpAsyncCommit(); // Q joins step 0's group; empty groups keep the count
+  }
+
+  // Padding rows (r >= rows) have zero queries and stand for the last real
+  // row in the score chain; they are never stored.
+  const int rowA = min(g, rows - 1), rowB = min(g + 8, rows - 1);
+  const int hs[2] = {hk * kGroup + rowA / T, hk * kGroup + rowB / T};
+  const int ts[2] = {rowA % T, rowB % T};
+  float o[kDV / 2];
+#pragma unroll
+  for (int j = 0; j < kDV / 2; ++j)
+    o[j] = 0.f;
+  float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+
+  for (int i = 0; i < count; ++i) {
+    const int stage = i % kDecodeStages;
+    const int s0 = (first + count - 1 - i) * kDecodeBN + 16 * warp; // this warp's 16 keys
+    cpAsyncWait<kDecodeStages - 2>();
+    __syncthreads();
+    if (i + kDecodeStages - 1 < count)
+      loadKeyTile(i + kDecodeStages - 1);
+    cpAsyncCommit();
+
+    const $ELEM *kTile = sK + stage * kDecodeBN * kD, *vTile = sV + stage * kDecodeBN * kDV;
+    float s[8] = {};
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk) {
+      unsigned a[4], bk[4];
+      ldmatrixX4(a, sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
+      ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * warp + lane % 8 + 8 * (lane / 16),
+                                                       16 * kk + lane / 8 % 2 * 8)));
+      mmaM16N8K16<$ELEM>(&s[0], a, bk[0], bk[1]);
+      mmaM16N8K16<$ELEM>(&s[4], a, bk[2], bk[3]);
+    }
+    float tileMax[2] = {rowMax[0], rowMax[1]};
+    if (attnTileVisible(0, T - 1, s0, s0 + 15, T, L))
+      attnScoreTile<false, 16>(s, b, hs, ts, s0, T, L, tileMax);
+    else
+      attnScoreTile<true, 16>(s, b, hs, ts, s0, T, L, tileMax);
+    unsigned p[1][4];
+    attnOnlineSoftmax<$ELEM, 16, kDV>(s, tileMax, rowMax, rowSum, o, p);
+#pragma unroll
+    for (int n = 0; n < kDV / 16; ++n) {
+      unsigned bv[4];
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzle<kDV>(16 * warp + lane % 16, 16 * n + lane / 16 * 8)));
+      mmaM16N8K16<$ELEM>(&o[8 * n], p[0], bv[0], bv[1]);
+      mmaM16N8K16<$ELEM>(&o[8 * n + 4], p[0], bv[2], bv[3]);
+    }
+  }
+  cpAsyncWait<0>();
+  __syncthreads(); // the ring is free: merge the warps' rows through it
+
+  float *mergeO = reinterpret_cast<float *>(smem + kDecodeQBytes);
+  float *mergeM = mergeO + kDecodeWarps * kDecodeRows * kDV, *mergeL = mergeM + kDecodeWarps * kDecodeRows;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = warp * kDecodeRows + g + 8 * r;
+    const float sum = quadSum(rowSum[r]);
+    if (lane % 4 == 0)
+      mergeM[row] = rowMax[r], mergeL[row] = sum;
+#pragma unroll
+    for (int n = 0; n < kDV / 8; ++n)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        mergeO[row * kDV + 8 * n + 2 * (lane % 4) + j] = o[4 * n + 2 * r + j];
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < rows * kDV; e += kDecodeThreads) {
+    const int row = e / kDV, d = e % kDV, h = hk * kGroup + row / T, t = row % T;
+    float m = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w)
+      m = fmaxf(m, mergeM[w * kDecodeRows + row]);
+    const float base = m == -INFINITY ? 0.f : m;
+    float sum = 0.f, acc = 0.f;
+#pragma unroll
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      const float f = exp2f(mergeM[w * kDecodeRows + row] - base);
+      sum += mergeL[w * kDecodeRows + row] * f;
+      acc += mergeO[(w * kDecodeRows + row) * kDV + d] * f;
+    }
+    if (gridDim.x == 1) {
+      out[b * osB + h * osH + t * osT + d] = $ELEM(sum > 0.f ? acc / sum : 0.f);
+      if (lse && d == 0)
+        lse[((long long)b * kHeads + h) * T + t] = sum > 0.f ? (m + log2f(sum)) * 0.69314718056f : -INFINITY;
+    } else {
+      float *dst = partial + ((((long long)split * gridDim.z + b) * kHeads + h) * T + t) * (kDV + 2);
+      dst[d] = acc;
+      if (d == 0)
+        dst[kDV] = m, dst[kDV + 1] = sum;
+    }
+  }
+}
+
+/// Merges the splits' partial rows: one block per (b, h, t) row.
+extern "C" __global__ void ${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTotal,
+                                         int T, $ELEM *__restrict__ out, long long osB, long long osH,
+                                         long long osT, float *__restrict__ lse) {
+  const long long row = blockIdx.x;
+  const int t = row % T, h = row / T % kHeads, b = row / T / kHeads;
+  float m = -INFINITY;
+  for (int j = 0; j < splits; ++j)
+    m = fmaxf(m, partial[(j * rowsTotal + row) * (kDV + 2) + kDV]);
+  const float base = m == -INFINITY ? 0.f : m;
+  for (int d = threadIdx.x; d < kDV; d += blockDim.x) {
+    float sum = 0.f, acc = 0.f;
+    for (int j = 0; j < splits; ++j) {
+      const float *src = partial + (j * rowsTotal + row) * (kDV + 2);
+      const float f = exp2f(src[kDV] - base);
+      sum += src[kDV + 1] * f;
+      acc += src[d] * f;
+    }
+    out[b * osB + h * osH + t * osT + d] = $ELEM(sum > 0.f ? acc / sum : 0.f);
+    if (lse && d == 0)
+      lse[row] = sum > 0.f ? (m + log2f(sum)) * 0.69314718056f : -INFINITY;
+  }
+}
+)cu";
+
+/// Host side: the launchers call attnDecode when a group's queries fit one
+/// row tile (kGroup T <= 16).
+static constexpr const char *kDecodeLauncher = R"cu(
+static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, const attn_cuda_tensor *v,
+                      attn_cuda_tensor *out, float *lse, const void *lengthsData, int64_t B, int64_t T,
+                      int64_t S, void *stream) {
+  static const void *decode = attn_rt::withSharedBytes(attnKernel(${NAME}_decode), kDecodeSmem);
+  static const void *combine = attnKernel(${NAME}_combine);
+  if (!decode || !combine)
+    return 4;
+  // Splits: one wave of blocks over all (batch, KV head) pairs.
+  int device = 0, sms = 132, perSm = 1;
+  if (cudaGetDevice(&device) == cudaSuccess)
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, decode, kDecodeThreads, kDecodeSmem);
+  const long long tiles = std::max<long long>(1, (S + kDecodeBN - 1) / kDecodeBN);
+  const long long pairs = B * kKvHeads;
+  const long long wanted = std::max<long long>(1, std::min(tiles, std::max(1, perSm) * (long long)sms / pairs));
+  int tilesPerSplit = (int)((tiles + wanted - 1) / wanted);
+  const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
+  cudaStream_t s = (cudaStream_t)stream;
+  float *partial = nullptr;
+  long long rowsTotal = B * kHeads * T;
+  if (splits > 1) {
+    cudaError_t status = cudaMallocAsync((void **)&partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, s);
+    if (status != cudaSuccess)
+      return attnFail(4, "%s", cudaGetErrorString(status));
+  }
+  void *qData = q->data, *kData = k->data, *vData = v->data, *outData = out->data;
+  long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
+  long long ks[3] = {k->strides[0], k->strides[1], k->strides[2]};
+  long long vs[3] = {v->strides[0], v->strides[1], v->strides[2]};
+  long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
+  const void *lengths = lengthsData;
+  int Ti = (int)T, Si = (int)S, splitCount = splits;
+  void *decodeArgs[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2],
+                        &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
+                        &lse, &lengths, &Ti, &Si, &partial, &tilesPerSplit};
+  int status = attn_rt::launch(decode, dim3(splits, kKvHeads, (unsigned)B), dim3(kDecodeThreads),
+                               decodeArgs, kDecodeSmem, stream);
+  if (status == 0 && splits > 1) {
+    void *combineArgs[] = {&partial, &splitCount, &rowsTotal, &Ti, &outData, &os[0], &os[1], &os[2], &lse};
+    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(128), combineArgs, 0, stream);
+  }
+  if (partial)
+    cudaFreeAsync(partial, s);
+  return status;
+}
+)cu";
+
+llvm::StringRef cuda::softmaxDecodeConstants() { return kDecodeConstants; }
+llvm::StringRef cuda::softmaxDecodeKernel() { return kDecodeKernel; }
+llvm::StringRef cuda::softmaxDecodeLauncher() { return kDecodeLauncher; }
