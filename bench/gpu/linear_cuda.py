@@ -14,8 +14,17 @@ Two steps, two machines:
              beside it, then times the target shapes against that plain PyTorch
              chunked implementation and writes a table.
 
-Usage: bench/gpu/linear_cuda.py emit DIR [--compiler build/bin/attention-opt]
+Usage: bench/gpu/linear_cuda.py emit DIR [--compiler build/bin/attention-opt] [--arch sm_80]
        bench/gpu/linear_cuda.py run DIR [--include DIR] [--out FILE.md] [--iters N]
+                                [--arch sm_80] [--nvrtc]
+--arch sm_80 emits the mma.sync kernels (--cuda-arch=sm_80; per-key decay with
+Dk = 128 does not fit sm_80's shared memory and is left out) and builds them as
+compute_80 PTX, which the driver compiles for the GPU at hand; the default is
+sm_90a (the wgmma kernel where the value dim is a multiple of 128, mma.sync
+otherwise). --nvrtc also builds every variant's source with a host compiler and
+-DATTN_CUDA_NVRTC, so that NVRTC compiles the kernels on first use (for sm_90a,
+or with --arch sm_80 for the GPU at hand), and checks and times those builds as
+<name>_nvrtc beside the nvcc ones.
 """
 import argparse
 import ctypes
@@ -28,10 +37,12 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # gates: "token" [B, H, T] scalar log-decays, "key" [B, H, T, Dk] (GLA), "head" a
-# constant [H] (RetNet); state: initial state in and final state out.
+# constant [H] (RetNet); state: initial state in and final state out; sm80=False:
+# more shared memory than sm_80 has.
 VARIANTS = [
     dict(name="scalar_d128", H=16, Hkv=16, Dk=128, Dv=128, dtype="bf16", gates="token", state=True),
-    dict(name="perkey_d128", H=16, Hkv=16, Dk=128, Dv=128, dtype="bf16", gates="key", state=True),
+    dict(name="perkey_d128", H=16, Hkv=16, Dk=128, Dv=128, dtype="bf16", gates="key", state=True,
+         sm80=False),
     dict(name="scalar_gqa_f16", H=8, Hkv=2, Dk=64, Dv=128, dtype="f16", gates="token", state=True),
     dict(name="perkey_d64", H=4, Hkv=4, Dk=64, Dv=128, dtype="bf16", gates="key", state=True),
     dict(name="retnet_d64", H=8, Hkv=8, Dk=64, Dv=64, dtype="bf16", gates="head", state=False),
@@ -75,16 +86,20 @@ def mlir(v):
             + "\n}\n")
 
 
+def variants(arch):
+    return [v for v in VARIANTS if arch != "sm_80" or v.get("sm80", True)]
+
+
 def emit(args):
     os.makedirs(args.dir, exist_ok=True)
-    for v in VARIANTS:
+    for v in variants(args.arch):
         path = os.path.join(args.dir, v["name"] + ".mlir")
         with open(path, "w") as f:
             f.write(mlir(v))
         passes = "attn-linear-pipeline,attn-expose-state" if v["state"] else "attn-linear-pipeline"
         subprocess.run([args.compiler, path, f"--pass-pipeline=builtin.module({passes})",
-                        "--emit=cuda", "-o", args.dir], check=True)
-    print(f"wrote {len(VARIANTS)} variants to {args.dir}")
+                        "--emit=cuda", "--cuda-arch=" + args.arch, "-o", args.dir], check=True)
+    print(f"wrote {len(variants(args.arch))} variants for {args.arch} to {args.dir}")
 
 
 # --- on the GPU ---------------------------------------------------------------
@@ -100,21 +115,44 @@ def describe(t):
     return Tensor(t.data_ptr(), (ctypes.c_int64 * 4)(*shape), (ctypes.c_int64 * 4)(*strides))
 
 
-def build(directory, name, include):
-    so = os.path.join(directory, name + ".so")
-    cmd = ["nvcc", "-O3", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
-           "-gencode=arch=compute_90a,code=sm_90a", "-I", include, "-I", directory,
-           "-Xptxas", "-v", os.path.join(directory, name + ".cu"), "-o", so]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(r.stderr[-3000:])
-    spills = [l.strip() for l in r.stderr.splitlines() if "spill" in l]
+# sm_80 kernels run on later GPUs as PTX that the driver compiles at load time.
+GENCODE = {"sm_90a": "-gencode=arch=compute_90a,code=sm_90a",
+           "sm_80": "-gencode=arch=compute_80,code=compute_80"}
+
+
+def load(so, name):
     lib = ctypes.CDLL(so)
     fn = getattr(lib, name)
     fn.restype = ctypes.c_int
     err = getattr(lib, name + "_error")
     err.restype = ctypes.c_char_p
-    return fn, err, spills
+    return fn, err
+
+
+def build(directory, name, include, arch):
+    so = os.path.join(directory, name + ".so")
+    cmd = ["nvcc", "-O3", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
+           GENCODE[arch], "-I", include, "-I", directory,
+           "-Xptxas", "-v", os.path.join(directory, name + ".cu"), "-o", so]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(r.stderr[-3000:])
+    spills = [l.strip() for l in r.stderr.splitlines() if "spill" in l]
+    return (*load(so, name), spills)
+
+
+def build_nvrtc(directory, name, include):
+    """The same source built by a host compiler; NVRTC compiles the kernels on first use."""
+    so = os.path.join(directory, name + "_nvrtc.so")
+    cuda = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+    cmd = ["g++", "-O2", "-std=c++17", "-shared", "-fPIC", "-x", "c++", "-DATTN_CUDA_NVRTC",
+           f'-DATTN_INCLUDE_DIR="{include}"', "-I", include, "-I", directory,
+           "-I", cuda + "/include", os.path.join(directory, name + ".cu"), "-o", so,
+           "-L", cuda + "/lib64", "-lnvrtc", "-lcudart", "-Wl,-rpath," + cuda + "/lib64"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(r.stderr[-3000:])
+    return (*load(so, name), ["NVRTC"])
 
 
 def call(fn, v, q, k, val, g, init, out, final):
@@ -237,22 +275,32 @@ def relerr(a, b):
 def run(args):
     import torch
     torch.manual_seed(int.from_bytes(os.urandom(4), "little"))
-    include = args.include or os.path.join(ROOT, "include")
+    include = os.path.abspath(args.include or os.path.join(ROOT, "include"))
     dev = "cuda"
     libs = {}
-    for v in VARIANTS:
+    built = variants(args.arch)
+    for v in built:
         try:
-            libs[v["name"]] = build(args.dir, v["name"], include)
+            libs[v["name"]] = build(args.dir, v["name"], include, args.arch)
             print(f"built {v['name']}: {libs[v['name']][2]}", flush=True)
         except Exception as e:
             print(f"BUILD FAILED {v['name']}: {e}", flush=True)
+    if args.nvrtc:
+        for v in list(built):
+            name = v["name"] + "_nvrtc"
+            built.append(dict(v, name=name))
+            try:
+                libs[name] = build_nvrtc(args.dir, v["name"], include)
+                print(f"built {v['name']} with NVRTC", flush=True)
+            except Exception as e:
+                print(f"NVRTC BUILD FAILED {v['name']}: {e}", flush=True)
     ok = True
     checks = []
     # (B, T, strong decay): T = 1, odd T, T not a multiple of 64, several
     # segments (few heads), one segment (many heads), strong decay.
     shapes = [(1, 1, False), (2, 37, False), (1, 200, False), (3, 64, False), (2, 129, False),
               (1, 1000, False), (17, 100, False), (2, 300, True)]
-    for v in VARIANTS:
+    for v in built:
         if v["name"] not in libs:
             ok = False
             continue
@@ -304,11 +352,14 @@ def run(args):
         return times[len(times) // 2]
 
     rows = []
-    for name, B, T in [("scalar_d128", 16, 4096), ("scalar_d128", 1, 65536),
-                       ("perkey_d128", 16, 4096), ("perkey_d128", 1, 65536)]:
+    timed = [("scalar_d128", 16, 4096), ("scalar_d128", 1, 65536),
+             ("perkey_d128", 16, 4096), ("perkey_d128", 1, 65536)]
+    if args.nvrtc:
+        timed = [(n + s, B, T) for n, B, T in timed for s in ("", "_nvrtc")]
+    for name, B, T in timed:
         if name not in libs:
             continue
-        v = next(x for x in VARIANTS if x["name"] == name)
+        v = next(x for x in built if x["name"] == name)
         fn = libs[name][0]
         H, Dk, Dv = v["H"], v["Dk"], v["Dv"]
         q, k, val, g, init = inputs(v, B, T, dev)
@@ -332,12 +383,17 @@ def run(args):
         rows.append((name, B, T, ours, plain, flops, nbytes))
         print(name, B, T, round(ours, 3), plain and round(plain, 3), flush=True)
 
-    lines = ["# Chunked linear attention: attention-opt --emit=cuda (sm_90a wgmma kernel) vs PyTorch",
+    kernel = "sm_90a wgmma kernel" if args.arch == "sm_90a" else "sm_80 mma.sync kernel as compute_80 PTX"
+    options = (" --arch sm_80" if args.arch == "sm_80" else "")
+    lines = [f"# Chunked linear attention: attention-opt --emit=cuda ({kernel}) vs PyTorch",
              "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, "
-             f"median of {args.iters} runs (CUDA events; the launcher called through ctypes).", "",
-             "Command: `python3 bench/gpu/linear_cuda.py emit DIR` here (DIR/*.cu from attention-opt), "
-             "DIR, include/attn/Runtime/cuda and this script carried to the GPU machine, then there "
-             "`python3 linear_cuda.py run DIR --include INCLUDE --out gpu-linear.md`.", "",
+             f"median of {args.iters} runs (CUDA events; the launcher called through ctypes)."
+             + (" _nvrtc: the same source built with -DATTN_CUDA_NVRTC by g++, the kernels "
+                "compiled by NVRTC on first use." if args.nvrtc else ""), "",
+             f"Command: `python3 bench/gpu/linear_cuda.py emit DIR{options}` here (DIR/*.cu from "
+             "attention-opt), DIR, include/attn/Runtime/cuda and this script carried to the GPU "
+             f"machine, then there `python3 linear_cuda.py run DIR{options}"
+             + (" --nvrtc" if args.nvrtc else "") + " --include INCLUDE --out gpu-linear.md`.", "",
              "| variant | B | T | H | Dk=Dv | ours ms | TFLOP/s | GB/s | byte floor ms | PyTorch chunked ms | x PyTorch |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, B, T, ours, plain, flops, nbytes in rows:
@@ -367,11 +423,15 @@ def main():
     e = sub.add_parser("emit")
     e.add_argument("dir")
     e.add_argument("--compiler", default=os.path.join(ROOT, "build/bin/attention-opt"))
+    e.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
     r = sub.add_parser("run")
     r.add_argument("dir")
     r.add_argument("--include")
     r.add_argument("--out")
     r.add_argument("--iters", type=int, default=20)
+    r.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
+    r.add_argument("--nvrtc", action="store_true",
+                   help="also build each variant for NVRTC (-DATTN_CUDA_NVRTC) and check and time it")
     args = ap.parse_args()
     return emit(args) if args.cmd == "emit" else run(args)
 

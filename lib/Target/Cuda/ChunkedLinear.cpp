@@ -163,16 +163,22 @@ std::string cuda::linearParameters(const ChunkedLinear &a) {
 }
 
 namespace {
-/// What both chunk kernels share: sizes, the parameters, and (kScan) the
-/// scan over segments.
+/// What both chunk kernels share, valid in host and device code (the
+/// launcher's constants): sizes, the kernel's own ($SIZES), and the
+/// parameters.
 constexpr const char *kCommon = R"cu(
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "attn/Runtime/cuda/tensor_map.h"
+
 namespace {
 using Elem = $ELEM;
 // Chunk length, key dim, value dim, the value tile of one CTA.
 constexpr int kC = 64, kDk = $DK, kDv = $DV, kBV = $BV, kTiles = kDv / kBV;
 constexpr int kHeads = $H, kGroup = $H / $HKV, kThreads = $THREADS;
 constexpr float kScale = $SCALE, kLog2e = 1.44269504089f;
-$HEAD_GATES
+$SIZES
 struct Params {
   const Elem *q, *k, *v;
   Elem *o;
@@ -185,7 +191,11 @@ struct Params {
   long long gb, gh, gt, ib, ih, id, fb, fh, fd;
   int T, segChunks, nseg;
 $TENSOR_MAPS};
+} // namespace
+)cu";
 
+/// Device functions both chunk kernels share.
+constexpr const char *kStateFunctions = R"cu(
 /// The state a chunk kernel starts from (row stride `ld`): its segment's
 /// entering state, the initial state, or none (zero); the state pass starts
 /// from zero.
@@ -214,23 +224,29 @@ __device__ __forceinline__ float *leavingState(const Params &p, long long bh, in
 }
 )cu";
 
-/// The mma.sync chunk kernel (sm_80 and sm_90a).
-constexpr const char *kChunksMma = R"cu(
-// Shared memory: two stages of Q, K, V and gate tiles; the chunk's scores P
-// and its output tile; then what the decay needs.
-constexpr int kTileQ = kC * kDk * 2, kTileV = kC * kBV * 2;
+/// The mma.sync chunk kernel's shared memory (in kCommon's $SIZES): two
+/// stages of Q, K, V and gate tiles; the chunk's scores P and its output
+/// tile; then what the decay needs.
+constexpr const char *kChunksMmaSizes =
+    R"cu(constexpr int kTileQ = kC * kDk * 2, kTileV = kC * kBV * 2;
 $GATE_DECLS
 constexpr int kStage = 2 * kTileQ + kTileV + kGateBytes;
 constexpr int kOffP = 2 * kStage, kOffO = kOffP + kC * kC * 2;
 constexpr int kOffExtra = kOffO + kC * kBV * 2;
 constexpr int kSmemBytes = kOffExtra + kExtraBytes;
+static_assert(kSmemBytes <= $SMEM_LIMIT, "tiles exceed the shared memory of a block");
+)cu";
 
+/// The mma.sync chunk kernel (sm_80 and sm_90a), a template over the pass
+/// (chunkPasses).
+constexpr const char *kChunksMma = R"cu(
 /// Walks one segment's chunks for batch blockIdx.z, head blockIdx.y and
-/// value tile / segment blockIdx.x. With kOut, from the segment's entering
-/// state, writing outputs (and the final state from the last segment);
-/// without, from zero, writing the segment's own state contribution.
-template <bool kOut>
-__global__ void __launch_bounds__(kThreads, 1) ${NAME}_chunks(const Params p) {
+/// value tile / segment blockIdx.x. With kOut (the main pass), from the
+/// segment's entering state, writing outputs (and the final state from the
+/// last segment); without (the segment pass), from zero, writing the
+/// segment's own state contribution.
+extern "C" __global__ void __launch_bounds__(kThreads, 1) ${NAME}_$PASS(const Params p) {
+  constexpr bool kOut = $OUT;
   using namespace attn_rt;
   extern __shared__ __align__(128) unsigned char smem[];
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
@@ -414,7 +430,7 @@ $DECAY_STORE  }
 constexpr const char *kScan = R"cu(
 /// Turns each segment's own contribution into the state entering it:
 /// S_0 = init, S_{j+1} = exp(decay_j) S_j + contribution_j.
-__global__ void ${NAME}_scan(const Params p) {
+extern "C" __global__ void ${NAME}_scan(const Params p) {
   const int e = blockIdx.x * blockDim.x + threadIdx.x;
   if (e >= kDk * kDv)
     return;
@@ -430,7 +446,6 @@ __global__ void ${NAME}_scan(const Params p) {
   }
   state[(long long)(p.nseg - 1) * kDk * kDv] = s;
 }
-} // namespace
 )cu";
 
 constexpr const char *kLauncher = R"cu(
@@ -466,15 +481,11 @@ $CHECKS  if (B > 65535 || T > INT32_MAX - kC)
   p.ob = out->strides[0], p.oh = out->strides[1], p.ot = out->strides[2];
 $PARAMS_FILL  p.T = (int)T;
 $MAPS
-  static const cudaError_t attributeStatus = [] {
-    cudaError_t s = cudaFuncSetAttribute(${NAME}_chunks<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         kSmemBytes);
-    return s != cudaSuccess ? s
-                            : cudaFuncSetAttribute(${NAME}_chunks<false>,
-                                                   cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
-  }();
-  if (attributeStatus != cudaSuccess)
-    return attnFail(4, "%s", cudaGetErrorString(attributeStatus));
+  static const void *mainPass = attn_rt::withSharedBytes(attnKernel(${NAME}_main), kSmemBytes);
+  static const void *segmentPass = attn_rt::withSharedBytes(attnKernel(${NAME}_segments), kSmemBytes);
+  static const void *scan = attnKernel(${NAME}_scan);
+  if (!mainPass || !segmentPass || !scan)
+    return 4; // the reason was recorded when loading them
 
   // Segments: when the (batch, head, value tile) triples leave CTA slots
   // idle, split T so that one wave fills them (a partial second wave would
@@ -482,29 +493,37 @@ $MAPS
   int device = 0, sms = 132, perSm = 1;
   if (cudaGetDevice(&device) == cudaSuccess)
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, ${NAME}_chunks<true>, kThreads, kSmemBytes);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, mainPass, kThreads, kSmemBytes);
   const long long chunks = (T + kC - 1) / kC, ctas = B * kHeads * kTiles;
   const long long slots = (long long)std::max(perSm, 1) * sms;
   const long long nseg = chunks > 1 ? std::min(chunks, std::max(1LL, slots / ctas)) : 1;
   p.segChunks = (int)std::max(1LL, (chunks + nseg - 1) / nseg);
   p.nseg = chunks ? (int)((chunks + p.segChunks - 1) / p.segChunks) : 1;
 
-  cudaStream_t s = (cudaStream_t)stream;
+  void *args[] = {&p};
   void *scratch = nullptr;
+  int result = 0;
   if (p.nseg > 1) {
     const size_t states = (size_t)B * kHeads * p.nseg * kDk * kDv;
-    cudaError_t status = cudaMallocAsync(&scratch, (states + (size_t)B * kHeads * p.nseg * $DECAY_WIDTH) * 4, s);
+    const cudaError_t status = cudaMallocAsync(
+        &scratch, (states + (size_t)B * kHeads * p.nseg * $DECAY_WIDTH) * 4, (cudaStream_t)stream);
     if (status != cudaSuccess)
       return attnFail(4, "%s", cudaGetErrorString(status));
     p.segState = (float *)scratch, p.segDecay = p.segState + states;
-    ${NAME}_chunks<false><<<dim3(kTiles * (p.nseg - 1), kHeads, (unsigned)B), kThreads, kSmemBytes, s>>>(p);
-    ${NAME}_scan<<<dim3((kDk * kDv + 255) / 256, kHeads, (unsigned)B), 256, 0, s>>>(p);
+    result = attn_rt::launch(segmentPass, dim3(kTiles * (p.nseg - 1), kHeads, (unsigned)B), dim3(kThreads), args,
+                             kSmemBytes, stream);
+    if (result == 0)
+      result = attn_rt::launch(scan, dim3((kDk * kDv + 255) / 256, kHeads, (unsigned)B), dim3(256), args, 0, stream);
   }
-  ${NAME}_chunks<true><<<dim3(kTiles * p.nseg, kHeads, (unsigned)B), kThreads, kSmemBytes, s>>>(p);
-  cudaError_t status = cudaGetLastError();
-  if (scratch && status == cudaSuccess)
-    status = cudaFreeAsync(scratch, s);
-  return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
+  if (result == 0)
+    result = attn_rt::launch(mainPass, dim3(kTiles * p.nseg, kHeads, (unsigned)B), dim3(kThreads), args, kSmemBytes,
+                             stream);
+  if (scratch) {
+    const cudaError_t status = cudaFreeAsync(scratch, (cudaStream_t)stream);
+    if (result == 0 && status != cudaSuccess)
+      result = attnFail(4, "%s", cudaGetErrorString(status));
+  }
+  return result;
 }
 )cu";
 
@@ -694,6 +713,20 @@ GatePieces perKeyPieces() {
 }
 } // namespace
 
+std::string
+cuda::chunkPasses(StringRef kernel,
+                  ArrayRef<std::pair<StringRef, std::string>> names) {
+  std::string passes;
+  for (auto [pass, out] : {std::pair<StringRef, StringRef>{"main", "true"},
+                           {"segments", "false"}}) {
+    SmallVector<std::pair<StringRef, std::string>> all(names);
+    all.push_back({"PASS", pass.str()});
+    all.push_back({"OUT", out.str()});
+    passes += substitute(kernel, all);
+  }
+  return passes;
+}
+
 /// Shared memory of one CTA, as the kernel lays it out: two stages of Q, K,
 /// V (a 64-wide tile) and gates, P and the output tile; per-key decay adds
 /// decayed Q and K and the segment's decay per key.
@@ -742,7 +775,6 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       {"NAME", name.str()},
       {"BV", wgmma ? "128" : "64"},
       {"THREADS", wgmma ? "384" : "128"},
-      {"HEAD_GATES", headGateArray(a)},
       {"TENSOR_MAPS",
        wgmma ? "  attn_rt::TensorMap tmQ, tmK, tmV, tmG;\n" : std::string()},
       {"DECAY_WIDTH", std::to_string(pieces.decayWidth)},
@@ -761,12 +793,20 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
                               {"STATE_DECAY", pieces.stateDecay},
                               {"UPDATE_A", pieces.updateA},
                               {"UPDATE_K", pieces.updateK},
-                              {"DECAY_STORE", pieces.decayStore}});
+                              {"DECAY_STORE", pieces.decayStore},
+                              {"SMEM_LIMIT", std::to_string(limit)}});
+  // The chunk kernel's sizes go with the common ones, valid in host code;
+  // the device code holds its functions, then the kernels.
+  ChunkKernel chunk = wgmma ? chunkedLinearWgmmaKernel(a, common)
+                            : ChunkKernel{substitute(kChunksMmaSizes, mma), "",
+                                          chunkPasses(kChunksMma, mma)};
+  std::vector<std::pair<StringRef, std::string>> shared = common;
+  shared.push_back({"SIZES", chunk.sizes});
   KernelParts parts;
-  parts.device = substitute(kCommon, common) +
-                 (wgmma ? chunkedLinearWgmmaKernel(a, common)
-                        : substitute(kChunksMma, mma)) +
-                 substitute(kScan, common);
+  parts.constants = substitute(kCommon, shared);
+  parts.device = "\nnamespace {\n" + headGateArray(a) + kStateFunctions +
+                 chunk.functions +
+                 "} // namespace\n" + chunk.passes + substitute(kScan, common);
 
   // Launcher: the checks and parameters of the optional operands.
   std::string checks, fill;
@@ -870,6 +910,5 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       "multiples of 4. Long sequences over few heads use stream-ordered "
       "scratch\n// memory (cudaMallocAsync).";
   parts.runtimeHeader = wgmma ? "sm90.cuh" : "sm80.cuh";
-  parts.nvrtc = false; // two kernels and a scan, launched with <<<>>>
   return parts;
 }

@@ -27,8 +27,9 @@ using namespace attn;
 using namespace attn::cuda;
 
 namespace {
-constexpr const char *kChunks = R"cu(
-// Per-key decay (GLA): gates [B, H, T, Dk] instead of one per step.
+/// The kernel's sizes, valid in host code (the launcher's constants).
+constexpr const char *kSizes =
+    R"cu(// Per-key decay (GLA): gates [B, H, T, Dk] instead of one per step.
 constexpr bool kPerKey = $PER_KEY;
 // Shared memory: stages of Q, K (kDk / 64 slabs of 64 x 64) and V (two
 // slabs), written by TMA with 128-byte swizzling, and the chunk's gates
@@ -45,7 +46,9 @@ constexpr int kOffDecayed = kStages * kStage, kOffP = kOffDecayed + (kPerKey ? 2
 constexpr int kOffO = kOffP + 2 * kSlab, kOffBarriers = kOffO + 2 * kSlab;
 constexpr int kSmemBytes = kOffBarriers + 3 * kStages * 8 + 1024;
 static_assert(kSmemBytes <= 227 * 1024, "tiles exceed the shared memory of a block");
+)cu";
 
+constexpr const char *kFunctions = R"cu(
 /// Byte offsets in 128-byte swizzled tiles: element (row, col) of a 16-bit
 /// tile of 64-column slabs, and of an f32 tile of 32-column slabs.
 __device__ __forceinline__ int tileOffset(int row, int col) {
@@ -54,13 +57,17 @@ __device__ __forceinline__ int tileOffset(int row, int col) {
 __device__ __forceinline__ int gateOffset(int row, int col) {
   return col / 32 * kSlab + attn_rt::swizzle<64>(row, col % 32 * 2) * 2;
 }
+)cu";
 
+/// The kernel, a template over the pass (chunkPasses).
+constexpr const char *kChunks = R"cu(
 /// Walks one segment's chunks for batch blockIdx.z, head blockIdx.y and
-/// value tile / segment blockIdx.x. With kOut, from the segment's entering
-/// state, writing outputs (and the final state from the last segment);
-/// without, from zero, writing the segment's own state contribution.
-template <bool kOut>
-__global__ void __launch_bounds__(kThreads, 1) ${NAME}_chunks(const __grid_constant__ Params p) {
+/// value tile / segment blockIdx.x. With kOut (the main pass), from the
+/// segment's entering state, writing outputs (and the final state from the
+/// last segment); without (the segment pass), from zero, writing the
+/// segment's own state contribution.
+extern "C" __global__ void __launch_bounds__(kThreads, 1) ${NAME}_$PASS(const __grid_constant__ Params p) {
+  constexpr bool kOut = $OUT;
   using namespace attn_rt;
   extern __shared__ unsigned char smemRaw[];
   unsigned char *smem = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
@@ -404,7 +411,7 @@ bool cuda::useWgmmaLinear(const ChunkedLinear &a, Arch arch) {
   return arch == Arch::sm90a && a.valueDim % 128 == 0;
 }
 
-std::string cuda::chunkedLinearWgmmaKernel(
+ChunkKernel cuda::chunkedLinearWgmmaKernel(
     const ChunkedLinear &a, ArrayRef<std::pair<StringRef, std::string>> names) {
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
   std::string gate = a.gates == ChunkedLinear::Token
@@ -416,8 +423,10 @@ std::string cuda::chunkedLinearWgmmaKernel(
   all.push_back({"GATE", gate});
   all.push_back({"PER_KEY", a.gates == ChunkedLinear::Key ? "true" : "false"});
   all.push_back({"PER_KEY_SCORES", kPerKeyScores});
-  return wgmmaFunction("wgmmaScores", 32, ptxType, false, false) +
-         wgmmaFunction("wgmmaRows", 64, ptxType, true, false) +
-         wgmmaFunction("wgmmaUpdate", a.keyDim, ptxType, true, true) +
-         substitute(kChunks, all);
+  return {substitute(kSizes, all),
+          wgmmaFunction("wgmmaScores", 32, ptxType, false, false) +
+              wgmmaFunction("wgmmaRows", 64, ptxType, true, false) +
+              wgmmaFunction("wgmmaUpdate", a.keyDim, ptxType, true, true) +
+              substitute(kFunctions, all),
+          chunkPasses(kChunks, all)};
 }

@@ -77,7 +77,7 @@ extern "C" {
 $DOC
 int $NAME($PARAMS, void *stream);
 const char *${NAME}_error(void);
-/* With ATTN_CUDA_NVRTC: the kernel's source, as NVRTC compiles it. */
+/* With ATTN_CUDA_NVRTC: the kernels' source, as NVRTC compiles it. */
 const char *${NAME}_source(void);
 
 #ifdef __cplusplus
@@ -95,33 +95,22 @@ static constexpr const char *kPrologue =
 //   c++ -x c++ -DATTN_CUDA_NVRTC -I <attention-opt>/include -I <cuda>/include -c $NAME.cu
 )cu";
 
-/// How the launcher gets its kernel: compiled by nvcc, or with
-/// ATTN_CUDA_NVRTC by NVRTC from the embedded source on first use.
+/// How the launcher gets its kernels: attnKernel(name) is the handle of the
+/// source's extern "C" __global__ function `name` for attn_rt::launch,
+/// compiled by nvcc, or with ATTN_CUDA_NVRTC looked up in the library that
+/// NVRTC compiles from the embedded source on first use (one for all the
+/// kernels); null if it could not be loaded, the reason recorded.
 static constexpr const char *kKernelHandle = R"cu(#ifdef ATTN_CUDA_NVRTC
 #include "attn/Runtime/cuda/nvrtc.h"
 static const char kKernelSource[] = R"attn_source($KERNEL_SOURCE)attn_source";
 extern "C" const char *${NAME}_source(void) { return kKernelSource; }
-static const void *attnKernel(int dynamicSharedBytes) {
-  static const void *kernel =
-      attn_rt::nvrtcKernel(kKernelSource, "${NAME}_kernel", "$ARCH", dynamicSharedBytes);
-  return kernel;
+static cudaLibrary_t attnLibrary() {
+  static const cudaLibrary_t library = attn_rt::nvrtcLibrary(kKernelSource, "$ARCH");
+  return library;
 }
+#define attnKernel(name) attn_rt::libraryKernel(attnLibrary(), #name)
 #else
-static const void *attnKernel(int dynamicSharedBytes) {
-  static const cudaError_t status = cudaFuncSetAttribute(
-      (const void *)${NAME}_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-      dynamicSharedBytes);
-  if (status != cudaSuccess)
-    return attnFail(4, "%s", cudaGetErrorString(status)), nullptr;
-  return (const void *)${NAME}_kernel;
-}
-#endif
-)cu";
-
-/// For launchers that start their kernels with <<<>>> (several kernels, or
-/// templates): nvcc only.
-static constexpr const char *kNoNvrtc = R"cu(#ifdef ATTN_CUDA_NVRTC
-#error "$NAME has no NVRTC path yet: build it with nvcc"
+#define attnKernel(name) ((const void *)(name))
 #endif
 )cu";
 
@@ -212,8 +201,7 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
       {"DOC", parts->doc},
       {"KERNEL_SOURCE", kernel},
       {"LAUNCHER", parts->launcher}};
-  names.push_back({"KERNEL_HANDLE",
-                   substitute(parts->nvrtc ? kKernelHandle : kNoNvrtc, names)});
+  names.push_back({"KERNEL_HANDLE", substitute(kKernelHandle, names)});
   EmittedSource source;
   llvm::raw_string_ostream os(source.kernel);
   // Host compilers of the NVRTC build see the sizes, not the device code.

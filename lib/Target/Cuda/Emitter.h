@@ -62,19 +62,20 @@ llvm::StringRef elementTypeName(mlir::Type type);
 struct KernelParts {
   /// constexpr sizes, valid in host and device code.
   std::string constants;
-  /// Device functions and the extern "C" __global__ <name>_kernel.
+  /// Device functions and the kernels, extern "C" __global__ functions
+  /// named after the launcher (<name>_kernel, ...).
   std::string device;
-  /// The extern "C" host launcher. It launches the kernel that
-  /// `attnKernel(dynamicSharedBytes)` returns (compiled by nvcc, or at run
-  /// time by NVRTC) through attn_rt::launch.
+  /// The extern "C" host launcher. It launches each kernel through
+  /// attn_rt::launch with the handle that `attnKernel(<kernel name>)` gives
+  /// (the nvcc-compiled function, or with ATTN_CUDA_NVRTC the kernel of the
+  /// library that NVRTC compiles from the source on first use), kept in a
+  /// static, with attn_rt::withSharedBytes for more than 48 KB of dynamic
+  /// shared memory.
   std::string launcher;
   /// The launcher's C parameters, before the stream, and its header comment.
   std::string parameters, doc;
   /// The tile primitives the device code includes (attn/Runtime/cuda/...).
   std::string runtimeHeader;
-  /// Whether the launcher runs its kernel through attnKernel() (and so has
-  /// an NVRTC path) rather than launching kernels itself with <<<>>>.
-  bool nvrtc = true;
 };
 
 /// The kernel and launcher of a softmax attention function for sm_90a.
@@ -87,8 +88,10 @@ mlir::FailureOr<KernelParts> emitSoftmaxSm80(const SoftmaxAttention &attention,
                                              llvm::StringRef name);
 
 /// The decode kernels (SoftmaxDecode.cpp) that every softmax kernel's file
-/// also holds, and their host function `attnDecode`, as templates over the
+/// also holds: their sizes (host-visible), the kernels, and their host
+/// function `attnDecode`, as templates over the
 /// softmax names ($NAME, $ELEM, $LENGTH_TYPE) and constants.
+llvm::StringRef softmaxDecodeConstants();
 llvm::StringRef softmaxDecodeKernel();
 llvm::StringRef softmaxDecodeLauncher();
 
@@ -143,9 +146,27 @@ std::string linearParameters(const ChunkedLinear &linear);
 /// for `arch`: sm_90a, scalar or no decay, value dims a multiple of 128.
 bool useWgmmaLinear(const ChunkedLinear &linear, Arch arch);
 
-/// The wgmma chunk kernel's device code; `names` binds the template names
-/// that ChunkedLinear.cpp's common part defines ($NAME, ...).
-std::string chunkedLinearWgmmaKernel(
+/// A chunk kernel of the linear attention launcher (the mma.sync one of
+/// ChunkedLinear.cpp or the wgmma one of ChunkedLinearSm90.cpp): its sizes,
+/// valid in host code; the device functions it calls; its two passes
+/// (chunkPasses).
+struct ChunkKernel {
+  std::string sizes, functions, passes;
+};
+
+/// A chunk kernel's text, a template over $PASS and $OUT besides `names`,
+/// as two extern "C" kernels: ${NAME}_main (kOut = true: outputs from each
+/// segment's entering state) and ${NAME}_segments (kOut = false: each
+/// segment's own state contribution). Two copies rather than a templated
+/// body under two C entry points: inlined there, it compiled to different
+/// code.
+std::string
+chunkPasses(llvm::StringRef kernel,
+            llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> names);
+
+/// The wgmma chunk kernel; `names` binds the template names that
+/// ChunkedLinear.cpp's common part defines ($NAME, ...).
+ChunkKernel chunkedLinearWgmmaKernel(
     const ChunkedLinear &linear,
     llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> names);
 

@@ -565,12 +565,10 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   if (B == 0 || T == 0)
     return 0;
 )cu";
-  // A group's queries fit one row tile: the split-key decode kernels (nvcc
-  // builds; NVRTC builds run the tiled kernel, which gives the same rows).
-  os << "#ifndef ATTN_CUDA_NVRTC\n  if (T * " << a.heads / a.kvHeads
+  // A group's queries fit one row tile: the split-key decode kernels.
+  os << "  if (T * " << a.heads / a.kvHeads
      << " <= 16)\n    return attnDecode(q, k, v, out, lse, "
-     << (a.lengths ? "lengths->data" : "nullptr")
-     << ", B, T, S, stream);\n#endif\n";
+     << (a.lengths ? "lengths->data" : "nullptr") << ", B, T, S, stream);\n";
 }
 
 /// The launcher's tensor parameters: the function's arguments in order
@@ -615,7 +613,8 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
                 {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
                 {"PARAMS", softmaxParameters(a)}});
   KernelParts parts;
-  parts.constants = substitute(templates.constants, names);
+  parts.constants = substitute(templates.constants, names) +
+                    substitute(softmaxDecodeConstants(), names);
   llvm::raw_string_ostream device(parts.device);
   if (failed(emitSoftmaxFragments(a, device)))
     return failure();

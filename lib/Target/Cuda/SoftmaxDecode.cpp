@@ -20,7 +20,8 @@
 using namespace attn;
 using namespace attn::cuda;
 
-static constexpr const char *kDecodeKernel = R"cu(
+/// The decode kernels' sizes, valid in host code.
+static constexpr const char *kDecodeConstants = R"cu(
 constexpr int kGroup = kHeads / kKvHeads, kDecodeRows = 16, kDecodeWarps = 4;
 constexpr int kDecodeThreads = 32 * kDecodeWarps, kDecodeBN = 16 * kDecodeWarps;
 // Three stages at head dims up to 128 leave room for two blocks per SM.
@@ -32,6 +33,9 @@ static_assert(kDecodeWarps * kDecodeRows * (kDV + 2) * 4 <= kDecodeRingBytes,
               "the merge reuses the ring");
 static_assert(kDecodeSmem <= 163 * 1024, "decode tiles exceed the shared memory of an sm_80 block");
 
+)cu";
+
+static constexpr const char *kDecodeKernel = R"cu(
 /// Rows r < kGroup T of the block are head hk kGroup + r / T's query r % T.
 /// Split blockIdx.x of the keys that those queries may see, in runs of
 /// tilesPerSplit tiles; with one split the merged rows go to out (and lse),
@@ -195,48 +199,55 @@ extern "C" __global__ void ${NAME}_combine(const float *__restrict__ partial, in
 )cu";
 
 /// Host side: the launchers call attnDecode when a group's queries fit one
-/// row tile (kGroup T <= 16); nvcc builds only (two kernels with <<<>>>).
-static constexpr const char *kDecodeLauncher = R"cu(#ifndef ATTN_CUDA_NVRTC
+/// row tile (kGroup T <= 16).
+static constexpr const char *kDecodeLauncher = R"cu(
 static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, const attn_cuda_tensor *v,
                       attn_cuda_tensor *out, float *lse, const void *lengthsData, int64_t B, int64_t T,
                       int64_t S, void *stream) {
-  static const cudaError_t attributeStatus = cudaFuncSetAttribute(
-      (const void *)${NAME}_decode, cudaFuncAttributeMaxDynamicSharedMemorySize, kDecodeSmem);
-  if (attributeStatus != cudaSuccess)
-    return attnFail(4, "%s", cudaGetErrorString(attributeStatus));
+  static const void *decode = attn_rt::withSharedBytes(attnKernel(${NAME}_decode), kDecodeSmem);
+  static const void *combine = attnKernel(${NAME}_combine);
+  if (!decode || !combine)
+    return 4;
   // Splits: one wave of blocks over all (batch, KV head) pairs.
   int device = 0, sms = 132, perSm = 1;
   if (cudaGetDevice(&device) == cudaSuccess)
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, ${NAME}_decode, kDecodeThreads, kDecodeSmem);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, decode, kDecodeThreads, kDecodeSmem);
   const long long tiles = std::max<long long>(1, (S + kDecodeBN - 1) / kDecodeBN);
   const long long pairs = B * kKvHeads;
   const long long wanted = std::max<long long>(1, std::min(tiles, std::max(1, perSm) * (long long)sms / pairs));
-  const int tilesPerSplit = (int)((tiles + wanted - 1) / wanted);
+  int tilesPerSplit = (int)((tiles + wanted - 1) / wanted);
   const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
   cudaStream_t s = (cudaStream_t)stream;
   float *partial = nullptr;
-  const long long rowsTotal = B * kHeads * T;
+  long long rowsTotal = B * kHeads * T;
   if (splits > 1) {
     cudaError_t status = cudaMallocAsync((void **)&partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, s);
     if (status != cudaSuccess)
       return attnFail(4, "%s", cudaGetErrorString(status));
   }
-  ${NAME}_decode<<<dim3(splits, kKvHeads, (unsigned)B), kDecodeThreads, kDecodeSmem, s>>>(
-      ($ELEM *)q->data, q->strides[0], q->strides[1], q->strides[2], ($ELEM *)k->data, k->strides[0],
-      k->strides[1], k->strides[2], ($ELEM *)v->data, v->strides[0], v->strides[1], v->strides[2],
-      ($ELEM *)out->data, out->strides[0], out->strides[1], out->strides[2], lse,
-      (const $LENGTH_TYPE *)lengthsData, (int)T, (int)S, partial, tilesPerSplit);
-  if (splits > 1)
-    ${NAME}_combine<<<(unsigned)rowsTotal, 128, 0, s>>>(partial, splits, rowsTotal, (int)T, ($ELEM *)out->data,
-                                                      out->strides[0], out->strides[1], out->strides[2], lse);
-  cudaError_t status = cudaGetLastError();
-  if (partial && status == cudaSuccess)
-    status = cudaFreeAsync(partial, s);
-  return status == cudaSuccess ? 0 : attnFail(4, "%s", cudaGetErrorString(status));
+  void *qData = q->data, *kData = k->data, *vData = v->data, *outData = out->data;
+  long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
+  long long ks[3] = {k->strides[0], k->strides[1], k->strides[2]};
+  long long vs[3] = {v->strides[0], v->strides[1], v->strides[2]};
+  long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
+  const void *lengths = lengthsData;
+  int Ti = (int)T, Si = (int)S, splitCount = splits;
+  void *decodeArgs[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2],
+                        &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
+                        &lse, &lengths, &Ti, &Si, &partial, &tilesPerSplit};
+  int status = attn_rt::launch(decode, dim3(splits, kKvHeads, (unsigned)B), dim3(kDecodeThreads),
+                               decodeArgs, kDecodeSmem, stream);
+  if (status == 0 && splits > 1) {
+    void *combineArgs[] = {&partial, &splitCount, &rowsTotal, &Ti, &outData, &os[0], &os[1], &os[2], &lse};
+    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(128), combineArgs, 0, stream);
+  }
+  if (partial)
+    cudaFreeAsync(partial, s);
+  return status;
 }
-#endif
 )cu";
 
+llvm::StringRef cuda::softmaxDecodeConstants() { return kDecodeConstants; }
 llvm::StringRef cuda::softmaxDecodeKernel() { return kDecodeKernel; }
 llvm::StringRef cuda::softmaxDecodeLauncher() { return kDecodeLauncher; }

@@ -191,7 +191,8 @@ $CHECKS
                   &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
                   &lse, &lengthsData, &Ti, &Si};
   const dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
-  return attn_rt::launch(attnKernel(kSmemBytes), grid, dim3(kThreads), args, kSmemBytes, stream);
+  static const void *kernel = attn_rt::withSharedBytes(attnKernel(${NAME}_kernel), kSmemBytes);
+  return attn_rt::launch(kernel, grid, dim3(kThreads), args, kSmemBytes, stream);
 }
 )cu";
 } // namespace

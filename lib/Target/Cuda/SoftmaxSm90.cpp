@@ -166,7 +166,8 @@ $CHECKS
   int Ti = (int)T, Si = (int)S;
   void *args[] = {&tmQ, &tmK, &tmV, &outData, &osB, &osH, &osT, &lse, &lengthsData, &Ti, &Si};
   const dim3 grid((unsigned)((T + kBM - 1) / kBM), $H, (unsigned)B);
-  return attn_rt::launch(attnKernel(kSmemBytes), grid, dim3(384), args, kSmemBytes, stream);
+  static const void *kernel = attn_rt::withSharedBytes(attnKernel(${NAME}_kernel), kSmemBytes);
+  return attn_rt::launch(kernel, grid, dim3(384), args, kSmemBytes, stream);
 }
 )cu";
 } // namespace

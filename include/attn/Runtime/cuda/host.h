@@ -48,6 +48,19 @@ inline int launch(const void *kernel, dim3 grid, dim3 block, void **args,
   return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
 }
 
+/// `kernel` (null when it could not be loaded, the reason already
+/// recorded) allowed `dynamicSharedBytes` of dynamic shared memory, past the
+/// default 48 KB; null on failure, with the reason recorded.
+inline const void *withSharedBytes(const void *kernel, int dynamicSharedBytes) {
+  if (!kernel)
+    return nullptr;
+  const cudaError_t status = cudaFuncSetAttribute(
+      kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynamicSharedBytes);
+  return status == cudaSuccess
+             ? kernel
+             : (fail(4, "%s", cudaGetErrorString(status)), nullptr);
+}
+
 /// Encodes a TMA descriptor for a 4-d tensor of 16-bit elements (or f32
 /// with `type`), innermost dimension first, boxes of `box` elements with
 /// 128-byte swizzling (the innermost box extent must be 128 bytes). TMA

@@ -2,7 +2,8 @@
 //
 // The NVRTC path of a generated launcher (built with -DATTN_CUDA_NVRTC by a
 // host compiler, no nvcc): the kernel source embedded in the launcher is
-// compiled on first use for the current device and loaded as a CUDA library.
+// compiled on first use for the current device and loaded as a CUDA library,
+// whose kernels the launcher looks up by name.
 // NVRTC finds the tile primitives under $ATTN_INCLUDE_DIR (else the
 // ATTN_INCLUDE_DIR this file was compiled with) and CUDA's headers under
 // $CUDA_HOME/include (else /usr/local/cuda/include).
@@ -60,37 +61,47 @@ inline std::string nvrtcCompile(const char *source, const std::string &arch,
   return cubin;
 }
 
-/// The kernel `name` of `source`, compiled by NVRTC and loaded, with
-/// `dynamicSharedBytes` of dynamic shared memory allowed. sm_90a code is
-/// compiled for sm_90a; other code for the current device. Null on failure,
-/// with the reason in lastError().
-inline const void *nvrtcKernel(const char *source, const char *name,
-                               const char *arch, int dynamicSharedBytes) {
+/// The kernels of `source`, compiled by NVRTC and loaded as one library.
+/// sm_90a code is compiled for sm_90a; other code for the current device.
+/// Null on failure, with the reason in lastError().
+inline cudaLibrary_t nvrtcLibrary(const char *source, const char *arch) {
   std::string target = arch;
   if (target != "sm_90a") {
     int device = 0, major = 0, minor = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-    cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+    cudaError_t status = cudaGetDevice(&device);
+    if (status == cudaSuccess)
+      status = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                      device);
+    if (status == cudaSuccess)
+      status = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor,
+                                      device);
+    if (status != cudaSuccess)
+      return fail(4, "%s", cudaGetErrorString(status)), nullptr;
     target = "sm_" + std::to_string(major * 10 + minor);
   }
   std::string log;
   const std::string cubin = nvrtcCompile(source, target, log);
   if (cubin.empty())
-    return fail(4, "NVRTC could not compile the kernel: %s", log.c_str()),
+    return fail(4, "NVRTC could not compile the kernels: %s", log.c_str()),
            nullptr;
-  cudaLibrary_t library;
-  cudaKernel_t kernel;
-  cudaError_t status = cudaLibraryLoadData(&library, cubin.data(), nullptr,
-                                           nullptr, 0, nullptr, nullptr, 0);
-  if (status == cudaSuccess)
-    status = cudaLibraryGetKernel(&kernel, library, name);
-  if (status == cudaSuccess)
-    status = cudaFuncSetAttribute(reinterpret_cast<const void *>(kernel),
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  dynamicSharedBytes);
+  cudaLibrary_t library = nullptr;
+  const cudaError_t status = cudaLibraryLoadData(
+      &library, cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
   if (status != cudaSuccess)
     return fail(4, "%s", cudaGetErrorString(status)), nullptr;
+  return library;
+}
+
+/// The kernel `name` (an extern "C" __global__ function) of a library that
+/// nvrtcLibrary loaded, as a handle for launch(). Null on failure, with the
+/// reason in lastError(); null for a null library (its failure recorded).
+inline const void *libraryKernel(cudaLibrary_t library, const char *name) {
+  if (!library)
+    return nullptr;
+  cudaKernel_t kernel;
+  const cudaError_t status = cudaLibraryGetKernel(&kernel, library, name);
+  if (status != cudaSuccess)
+    return fail(4, "kernel %s: %s", name, cudaGetErrorString(status)), nullptr;
   return reinterpret_cast<const void *>(kernel);
 }
 
