@@ -5,7 +5,7 @@
             lengths, causal) to DIR and compiles it with `attention-opt --emit=cuda`
             for sm_90a and sm_80 (the launcher picks the split-key decode kernels
             when a KV head's group of queries fits 16 rows).
-  run DIR   (on the GPU) builds both with nvcc, checks them against an f64 PyTorch
+  run DIR   (on the GPU) builds both with nvcc (and the sm_90a source with NVRTC), checks them against an f64 PyTorch
             reference on fresh inputs (T = 1 and 3, odd and mixed cache lengths,
             an empty cache, one split and many), then times the issue's shapes
             against a device-to-device copy of the same bytes and a plain PyTorch
@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, build, describe  # noqa: E402
+from softmax_cuda import ROOT, build, build_nvrtc, describe  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -55,6 +55,8 @@ def run(args):
     include = args.include or os.path.join(ROOT, "include")
     libs = {arch: build(os.path.join(args.dir, arch), "decode", include, arch)
             for arch in ("sm_90a", "sm_80")}
+    # The sm_90a source built by a host compiler, its kernels compiled by NVRTC.
+    libs["NVRTC"] = build_nvrtc(os.path.join(args.dir, "sm_90a"), "decode", include)
 
     def ours(fn, err, q, k, v, lengths):
         out = torch.empty_like(q)
@@ -156,7 +158,7 @@ def run(args):
           "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs of 20 back-to-back calls (CUDA events).",
           "", "Command: `python3 bench/gpu/decode_cuda.py emit DIR` here, then on the GPU `python3 decode_cuda.py run DIR --include INCLUDE --out gpu-decode.md`.",
           "", f"GQA {HQ}/{HKV} heads, D = {D}, bf16, T = 1, every cache full. Effective bandwidth = K and V cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16.",
-          "", "| B | S | cache | copy | ours sm_90a | ours sm_80 (PTX on the H100) | plain |", "|---|---|---|---|---|---|---|", *perf,
+          "", "| B | S | cache | copy | ours sm_90a | ours sm_80 (PTX on the H100) | ours NVRTC (sm_90a source) | plain |", "|---|---|---|---|---|---|---|---|", *perf,
           "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
           "", "| arch | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
           "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
