@@ -899,7 +899,7 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
            : ""});
   names.push_back({"PARAMS_FILL", fill});
   names.push_back({"PARAMS", linearParameters(a)});
-  parts.launcher = "#include <algorithm>\n" + substitute(kLauncher, names);
+  parts.launcher = substitute(kLauncher, names);
   parts.parameters = linearParameters(a);
   parts.doc =
       "// Chunked linear attention. gates (if a parameter) are f32 "

@@ -174,7 +174,13 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
   if (function.isExternal())
     return function.emitError("has no body to compile");
   FailureOr<KernelParts> parts = failure();
-  if (returnedChunkedScan(function)) {
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  if (ret.getNumOperands() == 1 && ret.getOperand(0).getDefiningOp<NsaOp>()) {
+    FailureOr<NsaAttention> nsa = matchNsa(function);
+    if (failed(nsa))
+      return failure();
+    parts = emitNsa(*nsa, name, arch);
+  } else if (returnedChunkedScan(function)) {
     FailureOr<ChunkedLinear> linear = matchChunkedLinear(function);
     if (failed(linear))
       return failure();

@@ -175,6 +175,25 @@ ChunkKernel chunkedLinearWgmmaKernel(
 mlir::FailureOr<KernelParts> emitChunkedLinear(const ChunkedLinear &linear,
                                                llvm::StringRef name, Arch arch);
 
+/// attn.nsa returned with its operands straight from the function's
+/// arguments: the form the NSA kernels compute.
+struct NsaAttention {
+  mlir::func::FuncOp function;
+  NsaOp op;
+  unsigned query, key, value, gates; ///< argument numbers
+  int64_t heads, kvHeads, headDim, valueDim;
+  mlir::Type element;     ///< bf16 or f16
+  mlir::Type gateElement; ///< f32 or the element type
+};
+
+/// Recognizes a function returning attn.nsa (failure without a diagnostic
+/// if it does not), or reports why the CUDA backend cannot compile it.
+mlir::FailureOr<NsaAttention> matchNsa(mlir::func::FuncOp function);
+
+/// The kernels (Nsa.cpp) and launcher of an attn.nsa function.
+mlir::FailureOr<KernelParts> emitNsa(const NsaAttention &nsa,
+                                     llvm::StringRef name, Arch arch);
+
 } // namespace attn::cuda
 
 #endif // ATTN_LIB_TARGET_CUDA_EMITTER_H

@@ -91,7 +91,18 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
                              "query-key pair without decay");
   for (Operation *op : a.chain) {
     auto mask = dyn_cast<MaskOp>(op);
-    if (!mask || !mask.getLengths())
+    if (!mask)
+      continue;
+    // Compressed keys count blocks while the queries' positions count
+    // tokens: the kernels take such a mask alone, over a self-attention.
+    if (mask.getKind() == MaskKind::compressed &&
+        (mask.getLengths() || llvm::count_if(a.chain, [](Operation *other) {
+                                return isa<MaskOp>(other);
+                              }) > 1))
+      return mask.emitError("the CUDA backend's softmax kernel takes a "
+                            "compressed mask only as the one mask, without "
+                            "lengths");
+    if (!mask.getLengths())
       continue;
     FailureOr<unsigned> arg =
         argumentNumber(mask.getLengths(), mask, "lengths");
@@ -300,6 +311,17 @@ MaskText maskText(MaskOp mask) {
 }
 } // namespace
 
+/// The token length that query positions count back from: the key length L,
+/// except under a compressed mask, whose keys are blocks of a
+/// self-attention's T tokens (query t sits at token t).
+static StringRef positionLength(const SoftmaxAttention &a) {
+  for (Operation *op : a.chain)
+    if (auto mask = dyn_cast<MaskOp>(op))
+      if (mask.getKind() == MaskKind::compressed)
+        return "T";
+  return "L";
+}
+
 /// Device functions for the score chain, shared by every architecture:
 ///   float attnScoreChain<bool kMasked>(float x, b, h, t, s, T, L)
 ///     the chain on a scaled score; with kMasked, masked pairs give -inf;
@@ -316,7 +338,9 @@ static LogicalResult emitScoreChain(const SoftmaxAttention &a,
         "__device__ __forceinline__ float attnScoreChain(float x, int b, int "
         "h, "
         "int t, int s, int T, int L) {\n"
-        "  const int p = L - T + t;\n"
+        "  const int p = "
+     << positionLength(a)
+     << " - T + t;\n"
         "  (void)b, (void)h, (void)p;\n";
   for (Operation *op : a.chain) {
     auto mod = dyn_cast<ScoreModOp>(op);
@@ -341,10 +365,14 @@ static LogicalResult emitScoreChain(const SoftmaxAttention &a,
       os << " && (" << maskText(mask).visible << ")";
   os << "))\n    x = -INFINITY;\n  return x;\n}\n\n";
 
+  const std::string positions =
+      (llvm::Twine("  const int pFirst = ") + positionLength(a) +
+       " - T + tFirst, pLast = " + positionLength(a) + " - T + tLast;\n")
+          .str();
   os << "__device__ __forceinline__ void attnKeyRange(int tFirst, int tLast, "
         "int T, int L, int &begin, int &end) {\n"
-        "  const int pFirst = L - T + tFirst, pLast = L - T + tLast;\n"
-        "  (void)pFirst, (void)pLast;\n"
+     << positions
+     << "  (void)pFirst, (void)pLast;\n"
         "  begin = 0;\n  end = L;\n";
   for (Operation *op : a.chain)
     if (auto mask = dyn_cast<MaskOp>(op)) {
@@ -377,8 +405,8 @@ __device__ __forceinline__ int attnKeyLength(const Length *lengths, int b, int S
 
   os << "__device__ __forceinline__ bool attnTileVisible(int tFirst, int "
         "tLast, int sFirst, int sLast, int T, int L) {\n"
-        "  const int pFirst = L - T + tFirst, pLast = L - T + tLast;\n"
-        "  (void)pFirst, (void)pLast, (void)sFirst;\n"
+     << positions
+     << "  (void)pFirst, (void)pLast, (void)sFirst;\n"
         "  return sLast < L";
   for (Operation *op : a.chain)
     if (auto mask = dyn_cast<MaskOp>(op))
@@ -624,8 +652,7 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
   llvm::raw_string_ostream checkStream(checks);
   emitSoftmaxChecks(a, checkStream);
   names.push_back({"CHECKS", checks});
-  parts.launcher = "#include <algorithm>\n" +
-                   substitute(softmaxDecodeLauncher(), names) +
+  parts.launcher = substitute(softmaxDecodeLauncher(), names) +
                    substitute(templates.launcher, names);
   parts.parameters = softmaxParameters(a) + ", float *lse";
   parts.doc =

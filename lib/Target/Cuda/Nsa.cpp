@@ -1,0 +1,627 @@
+//===- Nsa.cpp - Native Sparse Attention (attn.nsa) for CUDA --------------===//
+//
+// attn.nsa runs as five kernels in one launcher:
+//   1. compress: mean-pooled key and value blocks (Kc, Vc);
+//   2. the compressed branch: the softmax kernel of a function that this file
+//      builds, attention over (Kc, Vc) under a compressed mask, writing its
+//      output and log-sum-exp;
+//   3. the window branch: the softmax kernel of a sliding-window function;
+//   4. select: one warp per token and KV head recomputes the compressed
+//      scores of the group's heads, turns them into probabilities with the
+//      branch's log-sum-exp, sums them over the heads into the selection
+//      blocks they overlap, and picks the top blocks (forced first and local
+//      blocks, ties to the lower index), shared by a block's eight tokens
+//      so the compressed keys stream once per eight tokens;
+//   5. selected: one block per token and KV head, the group's heads as the
+//      rows of one mma.sync tile over the token's selected blocks (the
+//      softmax decode kernel's structure), then the gated sum of the three
+//      branches.
+// The branch kernels are the softmax backend's own: the compressed and
+// window functions are ordinary attn programs compiled like any other, each
+// in its own namespace of the file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cuda;
+
+FailureOr<NsaAttention> cuda::matchNsa(func::FuncOp function) {
+  NsaAttention a;
+  a.function = function;
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  if (ret.getNumOperands() != 1 ||
+      !(a.op = ret.getOperand(0).getDefiningOp<NsaOp>()))
+    return failure();
+  NsaOp op = a.op;
+  if (op.getPooling() != PoolingKind::mean)
+    return op.emitError("the CUDA backend pools NSA's compressed blocks by "
+                        "mean only, not by an MLP");
+  FailureOr<unsigned> q = functionArgument(op.getQuery(), op, "attn.nsa",
+                                           "queries"),
+                      k = functionArgument(op.getKey(), op, "attn.nsa", "keys"),
+                      v = functionArgument(op.getValue(), op, "attn.nsa",
+                                           "values"),
+                      g = functionArgument(op.getGates(), op, "attn.nsa",
+                                           "gates");
+  if (failed(q) || failed(k) || failed(v) || failed(g))
+    return failure();
+  a.query = *q, a.key = *k, a.value = *v, a.gates = *g;
+  auto type = [](Value value) {
+    return cast<RankedTensorType>(value.getType());
+  };
+  a.element = type(op.getQuery()).getElementType();
+  for (Value value : std::initializer_list<Value>{
+           op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
+    if (type(value).getElementType() != a.element ||
+        !(a.element.isBF16() || a.element.isF16()))
+      return op.emitError("the CUDA backend's NSA kernels take queries, keys, "
+                          "values and output all of bf16 or all of f16");
+  a.gateElement = type(op.getGates()).getElementType();
+  if (!a.gateElement.isF32() && a.gateElement != a.element)
+    return op.emitError("the CUDA backend takes NSA gates of f32 or of the "
+                        "queries' type");
+  a.heads = type(op.getQuery()).getDimSize(1);
+  a.kvHeads = type(op.getKey()).getDimSize(1);
+  a.headDim = type(op.getQuery()).getDimSize(3);
+  a.valueDim = type(op.getValue()).getDimSize(3);
+  for (int64_t size : {a.heads, a.kvHeads, a.headDim, a.valueDim})
+    if (ShapedType::isDynamic(size))
+      return op.emitError("the CUDA backend needs static head counts and "
+                          "head dims (dims 1 and 3)");
+  for (int64_t dim : {a.headDim, a.valueDim})
+    if (dim != 64 && dim != 128)
+      return op.emitError() << "the CUDA backend's NSA kernels take head "
+                               "dims 64 and 128, not "
+                            << dim;
+  if (a.heads / a.kvHeads > 16)
+    return op.emitError() << "the CUDA backend's NSA kernels take at most 16 "
+                             "query heads per KV head (one mma.sync row "
+                             "tile), not "
+                          << a.heads / a.kvHeads;
+  return a;
+}
+
+namespace {
+/// The kernels' sizes, valid in host code.
+constexpr const char *kConstants = R"cu(
+namespace ${NAME}_nsa {
+constexpr int kHeads = $H, kKvHeads = $HKV, kGroup = $H / $HKV, kD = $D, kDV = $DV;
+constexpr int kBlock = $BLOCK, kStride = $STRIDE, kSelBlock = $SELECT_BLOCK;
+constexpr int kTop = $TOP, kInitial = $INITIAL, kLocal = $LOCAL;
+constexpr int kGateCompressed = $GATE_COMPRESSED, kGateSelected = $GATE_SELECTED,
+              kGateWindow = $GATE_WINDOW;
+// select: eight tokens (warps) per block over 64-key tiles of Kc; each warp
+// keeps its token's selection-block scores in shared memory.
+constexpr int kSelWarps = 8, kSelThreads = 32 * kSelWarps, kSelBN = 64, kSelStages = 3;
+constexpr int kSelFixedBytes = kSelWarps * 16 * kD * 2 + kSelStages * kSelBN * kD * 2;
+// selected: four warps take 16 keys each of every 64-key tile.
+constexpr int kSlcWarps = 4, kSlcThreads = 32 * kSlcWarps, kSlcBN = 64;
+constexpr int kSlcSubTiles = (kSelBlock + kSlcBN - 1) / kSlcBN;
+constexpr int kSlcStages = kD + kDV <= 256 ? 3 : 2;
+constexpr int kSlcQBytes = 16 * kD * 2, kSlcRingBytes = kSlcStages * kSlcBN * (kD + kDV) * 2;
+constexpr int kSlcSmem = kSlcQBytes + kSlcRingBytes;
+static_assert(kSlcWarps * 16 * (kDV + 2) * 4 <= kSlcRingBytes, "the merge reuses the ring");
+} // namespace ${NAME}_nsa
+)cu";
+
+constexpr const char *kKernels = R"cu(
+namespace ${NAME}_nsa {
+using Elem = $ELEM;
+constexpr float kScaleLog2 = $SCALE_LOG2;
+
+/// Kc, Vc [B, KV heads, Nc, D] (contiguous): block i is the mean of tokens
+/// [i kStride, i kStride + kBlock).
+extern "C" __global__ void __launch_bounds__(kD + kDV)
+${NAME}_compress(const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
+                 const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
+                 Elem *__restrict__ kc, Elem *__restrict__ vc, int Nc) {
+  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, d = threadIdx.x;
+  const bool key = d < kD;
+  const Elem *src = key ? k + b * ksB + h * ksH + (long long)i * kStride * ksT + d
+                        : v + b * vsB + h * vsH + (long long)i * kStride * vsT + d - kD;
+  const long long ld = key ? ksT : vsT;
+  float sum = 0.f;
+  for (int j = 0; j < kBlock; ++j)
+    sum += (float)src[j * ld];
+  const long long row = ((long long)b * kKvHeads + h) * Nc + i;
+  if (key)
+    kc[row * kD + d] = Elem(sum / kBlock);
+  else
+    vc[row * kDV + d - kD] = Elem(sum / kBlock);
+}
+
+/// Warp w of block (x, hk, b) ranks the selection blocks of token
+/// t = x kSelWarps + w for KV head hk: its rows r < kGroup are query heads
+/// hk kGroup + r. `lse` is the compressed branch's [B, H, T]; `indices`
+/// [B, KV heads, T, kTop] receives the chosen blocks ascending, -1 after.
+extern "C" __global__ void __launch_bounds__(kSelThreads)
+${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long long qsT,
+               const Elem *__restrict__ kc, const float *__restrict__ lse,
+               int *__restrict__ indices, int T, int Nc, int nSel) {
+  using namespace attn_rt;
+  extern __shared__ __align__(128) unsigned char smem[];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
+  const int hk = blockIdx.y, b = blockIdx.z, t0 = blockIdx.x * kSelWarps, t = t0 + warp;
+  Elem *sQ = reinterpret_cast<Elem *>(smem);
+  Elem *sK = sQ + kSelWarps * 16 * kD;
+  float *score = reinterpret_cast<float *>(sK + kSelStages * kSelBN * kD) + warp * nSel;
+
+  // The compressed keys that the block's last token sees.
+  const int tLast = min(T - 1, t0 + kSelWarps - 1);
+  const int seen = tLast < kBlock - 1 ? 0 : min(Nc, (tLast - kBlock + 1) / kStride + 1);
+  const int tiles = (seen + kSelBN - 1) / kSelBN;
+  for (int i = threadIdx.x; i < kSelWarps * 16 * kD / 8; i += kSelThreads) {
+    const int row = i / (kD / 8), col = i % (kD / 8) * 8, r = row % 16, tt = t0 + row / 16;
+    const bool valid = r < kGroup && tt < T;
+    cpAsync16(sQ + row / 16 * 16 * kD + swizzle<kD>(r, col),
+              valid ? q + b * qsB + (hk * kGroup + r) * qsH + tt * qsT + col : q, valid);
+  }
+  const Elem *kHead = kc + ((long long)b * kKvHeads + hk) * Nc * kD;
+  const auto loadTile = [&](int i) {
+    cpAsyncTile<kSelThreads, kSelBN, kD>(sK + i % kSelStages * kSelBN * kD, kHead + (long long)i * kSelBN * kD,
+                                         kD, Nc - i * kSelBN);
+  };
+#pragma unroll
+  for (int i = 0; i < kSelStages - 1; ++i) {
+    if (i < tiles)
+      loadTile(i);
+    cpAsyncCommit();
+  }
+  const int own = t / kSelBlock;
+  for (int j = lane; j < nSel; j += 32)
+    score[j] = 0.f;
+  // log2 of each row's normalizer; padding rows get +inf, so p = 0.
+  float rowLse[2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int r = g + 8 * i;
+    rowLse[i] = r < kGroup && t < T ? lse[((long long)b * kHeads + hk * kGroup + r) * T + t] * 1.44269504089f
+                                    : INFINITY;
+  }
+
+  unsigned qa[kD / 16][4];
+  for (int i = 0; i < tiles; ++i) {
+    cpAsyncWait<kSelStages - 2>();
+    __syncthreads();
+    if (i + kSelStages - 1 < tiles)
+      loadTile(i + kSelStages - 1);
+    cpAsyncCommit();
+    if (i == 0)
+#pragma unroll
+      for (int kk = 0; kk < kD / 16; ++kk)
+        ldmatrixX4(qa[kk], sharedAddress(sQ + warp * 16 * kD + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
+    const Elem *kTile = sK + i % kSelStages * kSelBN * kD;
+    float s[kSelBN / 8][4] = {};
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk)
+#pragma unroll
+      for (int n = 0; n < kSelBN / 16; ++n) {
+        unsigned bk[4];
+        ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * n + lane % 8 + 8 * (lane / 16),
+                                                         16 * kk + lane / 8 % 2 * 8)));
+        mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
+        mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
+      }
+    // Each key's probability summed over the group's heads (the 16 rows),
+    // added to the selection blocks that its compressed block overlaps.
+#pragma unroll
+    for (int n = 0; n < kSelBN / 8; ++n)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        const int key = i * kSelBN + 8 * n + 2 * c + j;
+        const bool visible = key < Nc && key * kStride + kBlock - 1 <= t;
+        float p = visible ? exp2f(s[n][j] * kScaleLog2 - rowLse[0]) + exp2f(s[n][2 + j] * kScaleLog2 - rowLse[1])
+                          : 0.f;
+        p += __shfl_xor_sync(0xffffffffu, p, 4);
+        p += __shfl_xor_sync(0xffffffffu, p, 8);
+        p += __shfl_xor_sync(0xffffffffu, p, 16);
+        // A compressed block overlaps at most kBlock / kSelBlock + 2
+        // selection blocks: a bound the unrolled loop keeps in registers.
+        const int first = key * kStride / kSelBlock, last = min((key * kStride + kBlock - 1) / kSelBlock, own);
+#pragma unroll
+        for (int x = 0; x < kBlock / kSelBlock + 2; ++x)
+          if (g == 0 && visible && first + x <= last)
+            atomicAdd(&score[first + x], p);
+      }
+  }
+  cpAsyncWait<0>();
+  __syncwarp();
+  if (t >= T)
+    return;
+
+  // Chosen blocks are marked -1 (scores are >= 0): the forced ones in the
+  // order the op defines (first blocks, then local ones from the token's
+  // own), then the highest scores, ties to the lower block.
+  int count = 0;
+  for (int j = 0; j < kInitial && j <= own && count < kTop; ++j, ++count)
+    if (lane == 0)
+      score[j] = -1.f;
+  for (int j = 0; j < kLocal && own - j >= 0 && count < kTop; ++j)
+    if (own - j >= kInitial) {
+      if (lane == 0)
+        score[own - j] = -1.f;
+      ++count;
+    }
+  __syncwarp();
+  for (; count < kTop; ++count) {
+    float best = -1.f;
+    int bestIndex = 0x7fffffff;
+    for (int j = lane; j <= own; j += 32)
+      if (score[j] > best)
+        best = score[j], bestIndex = j;
+#pragma unroll
+    for (int offset = 16; offset > 0; offset /= 2) {
+      const float other = __shfl_xor_sync(0xffffffffu, best, offset);
+      const int otherIndex = __shfl_xor_sync(0xffffffffu, bestIndex, offset);
+      if (other > best || (other == best && otherIndex < bestIndex))
+        best = other, bestIndex = otherIndex;
+    }
+    if (best < 0.f)
+      break; // every block up to the token's own is chosen
+    if (lane == 0)
+      score[bestIndex] = -1.f;
+    __syncwarp();
+  }
+  __syncwarp();
+  int *row = indices + (((long long)b * kKvHeads + hk) * T + t) * kTop;
+  int written = 0;
+  for (int base = 0; base <= own; base += 32) {
+    const int j = base + lane;
+    const bool chosen = j <= own && score[j] == -1.f;
+    const unsigned ballot = __ballot_sync(0xffffffffu, chosen);
+    if (chosen)
+      row[written + __popc(ballot & ((1u << lane) - 1))] = j;
+    written += __popc(ballot);
+  }
+  for (int slot = written + lane; slot < kTop; slot += 32)
+    row[slot] = -1;
+}
+
+/// Block (t, hk, b): the selected branch of token t for KV head hk's query
+/// heads (rows r < kGroup), over the token's selected blocks (causal inside
+/// its own), then out = the three branches weighted by their sigmoid gates.
+/// `compressed` and `window` are the other branches' outputs
+/// [B, H, T, kDV] (contiguous).
+extern "C" __global__ void __launch_bounds__(kSlcThreads)
+${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long long qsT,
+                 const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
+                 const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
+                 const int *__restrict__ indices, const Elem *__restrict__ compressed,
+                 const Elem *__restrict__ window, const $GATE_ELEM *__restrict__ gates, long long gsB,
+                 long long gsH, long long gsT, Elem *__restrict__ out, long long osB, long long osH,
+                 long long osT, int T) {
+  using namespace attn_rt;
+  extern __shared__ __align__(128) unsigned char smem[];
+  Elem *sQ = reinterpret_cast<Elem *>(smem);
+  Elem *sK = sQ + 16 * kD, *sV = sK + kSlcStages * kSlcBN * kD;
+  const int t = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4;
+  const int *chosen = indices + (((long long)b * kKvHeads + hk) * T + t) * kTop;
+  int blocks = 0;
+  while (blocks < kTop && chosen[blocks] >= 0)
+    ++blocks;
+  const int tiles = blocks * kSlcSubTiles;
+
+  for (int i = threadIdx.x; i < 16 * kD / 8; i += kSlcThreads) {
+    const int r = i / (kD / 8), col = i % (kD / 8) * 8;
+    const bool valid = r < kGroup;
+    cpAsync16(sQ + swizzle<kD>(r, col), valid ? q + b * qsB + (hk * kGroup + r) * qsH + t * qsT + col : q, valid);
+  }
+  const Elem *kHead = k + b * ksB + hk * ksH, *vHead = v + b * vsB + hk * vsH;
+  // Tile i: keys [s0, s0 + kSlcBN) of selected block i / kSlcSubTiles, of
+  // which the first `keys` are in the block and at or before t.
+  const auto tileKeys = [&](int i, int &s0) {
+    const int block = chosen[i / kSlcSubTiles], sub = i % kSlcSubTiles;
+    s0 = block * kSelBlock + sub * kSlcBN;
+    return min(min(kSlcBN, kSelBlock - sub * kSlcBN), t + 1 - s0);
+  };
+  const auto loadTile = [&](int i) {
+    int s0;
+    const int keys = tileKeys(i, s0), stage = i % kSlcStages;
+    cpAsyncTile<kSlcThreads, kSlcBN, kD>(sK + stage * kSlcBN * kD, kHead + s0 * ksT, ksT, keys);
+    cpAsyncTile<kSlcThreads, kSlcBN, kDV>(sV + stage * kSlcBN * kDV, vHead + s0 * vsT, vsT, keys);
+  };
+#pragma unroll
+  for (int i = 0; i < kSlcStages - 1; ++i) {
+    if (i < tiles)
+      loadTile(i);
+    cpAsyncCommit();
+  }
+
+  float o[kDV / 2];
+#pragma unroll
+  for (int j = 0; j < kDV / 2; ++j)
+    o[j] = 0.f;
+  float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+  for (int i = 0; i < tiles; ++i) {
+    const int stage = i % kSlcStages;
+    cpAsyncWait<kSlcStages - 2>();
+    __syncthreads();
+    if (i + kSlcStages - 1 < tiles)
+      loadTile(i + kSlcStages - 1);
+    cpAsyncCommit();
+    int s0;
+    const int keys = tileKeys(i, s0) - 16 * warp; // this warp's keys
+    const Elem *kTile = sK + stage * kSlcBN * kD, *vTile = sV + stage * kSlcBN * kDV;
+    float s[8] = {};
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk) {
+      unsigned a[4], bk[4];
+      ldmatrixX4(a, sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
+      ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * warp + lane % 8 + 8 * (lane / 16),
+                                                       16 * kk + lane / 8 % 2 * 8)));
+      mmaM16N8K16<Elem>(&s[0], a, bk[0], bk[1]);
+      mmaM16N8K16<Elem>(&s[4], a, bk[2], bk[3]);
+    }
+    float tileMax[2] = {rowMax[0], rowMax[1]};
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        float &x = s[4 * n + j];
+        x = 8 * n + 2 * (lane % 4) + (j & 1) < keys ? x * kScaleLog2 : -INFINITY;
+        tileMax[j / 2] = fmaxf(tileMax[j / 2], x);
+      }
+    unsigned p[1][4];
+    ${NAME}_win_ns::attnOnlineSoftmax<Elem, 16, kDV>(s, tileMax, rowMax, rowSum, o, p);
+#pragma unroll
+    for (int n = 0; n < kDV / 16; ++n) {
+      unsigned bv[4];
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzle<kDV>(16 * warp + lane % 16, 16 * n + lane / 16 * 8)));
+      mmaM16N8K16<Elem>(&o[8 * n], p[0], bv[0], bv[1]);
+      mmaM16N8K16<Elem>(&o[8 * n + 4], p[0], bv[2], bv[3]);
+    }
+  }
+  cpAsyncWait<0>();
+  __syncthreads(); // the ring is free: merge the warps' rows through it
+
+  float *mergeO = reinterpret_cast<float *>(smem + kSlcQBytes);
+  float *mergeM = mergeO + kSlcWarps * 16 * kDV, *mergeL = mergeM + kSlcWarps * 16;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = warp * 16 + g + 8 * r;
+    const float sum = quadSum(rowSum[r]);
+    if (lane % 4 == 0)
+      mergeM[row] = rowMax[r], mergeL[row] = sum;
+#pragma unroll
+    for (int n = 0; n < kDV / 8; ++n)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        mergeO[row * kDV + 8 * n + 2 * (lane % 4) + j] = o[4 * n + 2 * r + j];
+  }
+  __syncthreads();
+  for (int e = threadIdx.x; e < kGroup * kDV; e += kSlcThreads) {
+    const int r = e / kDV, d = e % kDV, h = hk * kGroup + r;
+    float m = -INFINITY;
+#pragma unroll
+    for (int w = 0; w < kSlcWarps; ++w)
+      m = fmaxf(m, mergeM[w * 16 + r]);
+    const float base = m == -INFINITY ? 0.f : m;
+    float sum = 0.f, acc = 0.f;
+#pragma unroll
+    for (int w = 0; w < kSlcWarps; ++w) {
+      const float f = exp2f(mergeM[w * 16 + r] - base);
+      sum += mergeL[w * 16 + r] * f;
+      acc += mergeO[(w * 16 + r) * kDV + d] * f;
+    }
+    const $GATE_ELEM *gate = gates + b * gsB + h * gsH + t * gsT;
+    const auto sigmoid = [](float x) { return 1.f / (1.f + __expf(-x)); };
+    const long long branchRow = (((long long)b * kHeads + h) * T + t) * kDV + d;
+    const float mixed = sigmoid((float)gate[kGateCompressed]) * (float)compressed[branchRow] +
+                        sigmoid((float)gate[kGateSelected]) * (sum > 0.f ? acc / sum : 0.f) +
+                        sigmoid((float)gate[kGateWindow]) * (float)window[branchRow];
+    out[b * osB + h * osH + t * osT + d] = Elem(mixed);
+  }
+}
+} // namespace ${NAME}_nsa
+)cu";
+
+constexpr const char *kLauncher = R"cu(
+extern "C" int $NAME($PARAMS, int *selection, void *stream) {
+  using namespace ${NAME}_nsa;
+  const int64_t B = q->shape[0], T = q->shape[2];
+  if (q->shape[1] != kHeads || q->shape[3] != kD || k->shape[0] != B || k->shape[1] != kKvHeads ||
+      k->shape[2] != T || k->shape[3] != kD || v->shape[0] != B || v->shape[1] != kKvHeads ||
+      v->shape[2] != T || v->shape[3] != kDV)
+    return attnFail(1, "q [%lld, %lld, %lld, %lld], k [%lld, %lld, %lld, %lld] and v [%lld, %lld, %lld, "
+                       "%lld] do not fit [B, %d, T, %d], [B, %d, T, %d] and [B, %d, T, %d]",
+                    ATTN_SHAPE(q), ATTN_SHAPE(k), ATTN_SHAPE(v), kHeads, kD, kKvHeads, kD, kKvHeads, kDV);
+  if (gates->shape[0] != B || gates->shape[1] != kHeads || gates->shape[2] != T || gates->shape[3] != 3)
+    return attnFail(1, "gates [%lld, %lld, %lld, %lld] are not [%lld, %d, %lld, 3]", ATTN_SHAPE(gates),
+                    (long long)B, kHeads, (long long)T);
+  if (out->shape[0] != B || out->shape[1] != kHeads || out->shape[2] != T || out->shape[3] != kDV)
+    return attnFail(1, "out [%lld, %lld, %lld, %lld] is not [%lld, %d, %lld, %d]", ATTN_SHAPE(out),
+                    (long long)B, kHeads, (long long)T, kDV);
+  for (const attn_cuda_tensor *x : {q, k, v})
+    if (x->strides[3] != 1 || x->strides[2] % 8 || x->strides[1] % 8 || x->strides[0] % 8 ||
+        (uintptr_t)x->data % 16)
+      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
+                         "of multiples of 8 elements and 16-byte aligned data");
+  if (gates->strides[3] != 1 || out->strides[3] != 1)
+    return attnFail(2, "gates and the output need a contiguous last dim");
+  if (B == 0 || T == 0)
+    return 0;
+  const int Nc = T < kBlock ? 0 : (int)((T - kBlock) / kStride + 1);
+  const int nSel = (int)((T + kSelBlock - 1) / kSelBlock);
+  const int selectSmem = kSelFixedBytes + kSelWarps * nSel * 4;
+  int device = 0, smemLimit = 0;
+  cudaGetDevice(&device);
+  cudaDeviceGetAttribute(&smemLimit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (selectSmem > smemLimit)
+    return attnFail(1, "T = %lld has too many selection blocks (%d) for the block selection kernel's "
+                       "shared memory", (long long)T, nSel);
+
+  // Scratch: Kc, Vc, the compressed and window outputs, the compressed
+  // log-sum-exp and (unless the caller takes them) the selections.
+  const auto align = [](size_t bytes) { return (bytes + 255) / 256 * 256; };
+  const size_t kcBytes = align((size_t)B * kKvHeads * Nc * kD * 2), vcBytes = align((size_t)B * kKvHeads * Nc * kDV * 2);
+  const size_t branchBytes = align((size_t)B * kHeads * T * kDV * 2), lseBytes = align((size_t)B * kHeads * T * 4);
+  const size_t selectionBytes = selection ? 0 : align((size_t)B * kKvHeads * T * kTop * 4);
+  cudaStream_t s = (cudaStream_t)stream;
+  char *scratch = nullptr;
+  cudaError_t status = cudaMallocAsync((void **)&scratch, kcBytes + vcBytes + 2 * branchBytes + lseBytes + selectionBytes, s);
+  if (status != cudaSuccess)
+    return attnFail(4, "%s", cudaGetErrorString(status));
+  void *kc = scratch, *vc = scratch + kcBytes;
+  void *compressed = scratch + kcBytes + vcBytes, *window = (char *)compressed + branchBytes;
+  float *lse = (float *)((char *)window + branchBytes);
+  int *chosen = selection ? selection : (int *)((char *)lse + lseBytes);
+  const auto tensor = [&](void *data, int64_t h, int64_t length, int64_t d) {
+    return attn_cuda_tensor{data, {B, h, length, d}, {h * length * d, length * d, d, 1}};
+  };
+  attn_cuda_tensor kcT = tensor(kc, kKvHeads, Nc, kD), vcT = tensor(vc, kKvHeads, Nc, kDV);
+  attn_cuda_tensor compressedT = tensor(compressed, kHeads, T, kDV), windowT = tensor(window, kHeads, T, kDV);
+
+  static const void *compress = attnKernel(${NAME}_compress);
+  static const void *select = attn_rt::withSharedBytes(attnKernel(${NAME}_select), smemLimit);
+  static const void *selected = attn_rt::withSharedBytes(attnKernel(${NAME}_selected), kSlcSmem);
+  void *kData = k->data, *vData = v->data, *qData = q->data, *gData = gates->data, *outData = out->data;
+  long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
+  long long ks[3] = {k->strides[0], k->strides[1], k->strides[2]};
+  long long vs[3] = {v->strides[0], v->strides[1], v->strides[2]};
+  long long gs[3] = {gates->strides[0], gates->strides[1], gates->strides[2]};
+  long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
+  int Ti = (int)T, Nci = Nc, nSeli = nSel;
+  int rc = 0;
+  if (Nc > 0) {
+    void *args[] = {&kData, &ks[0], &ks[1], &ks[2], &vData, &vs[0], &vs[1], &vs[2], &kc, &vc, &Nci};
+    rc = attn_rt::launch(compress, dim3(Nc, kKvHeads, (unsigned)B), dim3(kD + kDV), args, 0, stream);
+    if (rc == 0)
+      rc = ${NAME}_cmp_ns::${NAME}_cmp(q, &kcT, &vcT, &compressedT, lse, stream);
+  } else if (cudaMemsetAsync(compressed, 0, branchBytes, s) != cudaSuccess) {
+    rc = attnFail(4, "%s", cudaGetErrorString(cudaGetLastError()));
+  }
+  if (rc == 0)
+    rc = ${NAME}_win_ns::${NAME}_win(q, k, v, &windowT, nullptr, stream);
+  if (rc == 0) {
+    void *args[] = {&qData, &qs[0], &qs[1], &qs[2], &kc, &lse, &chosen, &Ti, &Nci, &nSeli};
+    rc = attn_rt::launch(select, dim3((unsigned)((T + kSelWarps - 1) / kSelWarps), kKvHeads, (unsigned)B),
+                         dim3(kSelThreads), args, selectSmem, stream);
+  }
+  if (rc == 0) {
+    void *args[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2], &vData, &vs[0], &vs[1],
+                    &vs[2], &chosen, &compressed, &window, &gData, &gs[0], &gs[1], &gs[2], &outData,
+                    &os[0], &os[1], &os[2], &Ti};
+    rc = attn_rt::launch(selected, dim3((unsigned)T, kKvHeads, (unsigned)B), dim3(kSlcThreads), args,
+                         kSlcSmem, stream);
+  }
+  cudaFreeAsync(scratch, s);
+  return rc;
+}
+)cu";
+
+/// A softmax attention function over q [B, H, T, D] and keys and values of
+/// `kvHeads` heads under `mask`, compiled by the softmax backend for `arch`
+/// as `name` and wrapped in namespace `name`_ns.
+FailureOr<KernelParts> branchKernel(const NsaAttention &a, StringRef mask,
+                                    StringRef name, Arch arch,
+                                    OwningOpRef<ModuleOp> &module) {
+  StringRef elem = a.element.isBF16() ? "bf16" : "f16";
+  std::string qType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.heads,
+                                    a.headDim, elem),
+              kType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.kvHeads,
+                                    a.headDim, elem),
+              vType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.kvHeads,
+                                    a.valueDim, elem),
+              sType = llvm::formatv("tensor<?x{0}x?x?x{1}>", a.heads, elem),
+              oType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.heads,
+                                    a.valueDim, elem);
+  std::string text = llvm::formatv(
+      "func.func @branch(%q: {0}, %k: {1}, %v: {2}) -> {4} {{\n"
+      "  %s = attn.score %q, %k scale {5:e17} : ({0}, {1}) -> {3}\n"
+      "  %m = attn.mask %s, {6} : {3}\n"
+      "  %p = attn.softmax %m : {3}\n"
+      "  %o = attn.aggregate %p, %v : {3}, {2} -> {4}\n"
+      "  return %o : {4}\n}\n",
+      qType, kType, vType, sType, oType,
+      NsaOp(a.op).getScale().convertToDouble(), mask);
+  module = parseSourceString<ModuleOp>(text, NsaOp(a.op)->getContext());
+  if (!module)
+    return NsaOp(a.op).emitError("could not build the NSA branch function");
+  auto function = cast<func::FuncOp>(module->getBody()->front());
+  FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
+  if (failed(softmax))
+    return failure();
+  FailureOr<KernelParts> parts = arch == Arch::sm90a
+                                     ? emitSoftmaxSm90(*softmax, name)
+                                     : emitSoftmaxSm80(*softmax, name);
+  if (failed(parts))
+    return failure();
+  std::string open = "\nnamespace " + name.str() + "_ns {\n",
+              close = "} // namespace " + name.str() + "_ns\n";
+  parts->constants = open + parts->constants + close;
+  parts->device = open + parts->device + close;
+  parts->launcher = open + parts->launcher + close;
+  return parts;
+}
+} // namespace
+
+FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
+                                     Arch arch) {
+  NsaOp op = a.op;
+  OwningOpRef<ModuleOp> cmpModule, winModule;
+  FailureOr<KernelParts> cmp =
+      branchKernel(a,
+                   llvm::formatv("compressed({0}, {1})", op.getCompressBlock(),
+                                 op.getCompressStride())
+                       .str(),
+                   (name + "_cmp").str(), arch, cmpModule);
+  FailureOr<KernelParts> win = branchKernel(
+      a, llvm::formatv("sliding_window({0})", op.getWindow()).str(),
+      (name + "_win").str(), arch, winModule);
+  if (failed(cmp) || failed(win))
+    return failure();
+  std::string params = argumentParameters(a.function,
+                                          [&](unsigned i) -> StringRef {
+                                            return i == a.query   ? "q"
+                                                   : i == a.key   ? "k"
+                                                   : i == a.value ? "v"
+                                                   : i == a.gates ? "gates"
+                                                                  : "";
+                                          }) +
+                       "attn_cuda_tensor *out";
+  std::vector<std::pair<StringRef, std::string>> names = {
+      {"NAME", name.str()},
+      {"H", std::to_string(a.heads)},
+      {"HKV", std::to_string(a.kvHeads)},
+      {"D", std::to_string(a.headDim)},
+      {"DV", std::to_string(a.valueDim)},
+      {"BLOCK", std::to_string(op.getCompressBlock())},
+      {"STRIDE", std::to_string(op.getCompressStride())},
+      {"SELECT_BLOCK", std::to_string(op.getSelectBlock())},
+      {"TOP", std::to_string(op.getTop())},
+      {"INITIAL", std::to_string(op.getInitial())},
+      {"LOCAL", std::to_string(op.getLocal())},
+      {"GATE_COMPRESSED", std::to_string(op.getGateColumn(NsaOp::Compressed))},
+      {"GATE_SELECTED", std::to_string(op.getGateColumn(NsaOp::Selected))},
+      {"GATE_WINDOW", std::to_string(op.getGateColumn(NsaOp::Window))},
+      {"ELEM", elementTypeName(a.element).str()},
+      {"GATE_ELEM",
+       a.gateElement.isF32() ? "float" : elementTypeName(a.gateElement).str()},
+      {"SCALE_LOG2",
+       llvm::formatv("{0:e9}f", op.getScale().convertToDouble() * M_LOG2E)
+           .str()},
+      {"PARAMS", params}};
+  KernelParts parts;
+  parts.runtimeHeader = cmp->runtimeHeader;
+  parts.constants =
+      cmp->constants + win->constants + substitute(kConstants, names);
+  parts.device = cmp->device + win->device + substitute(kKernels, names);
+  parts.launcher = cmp->launcher + win->launcher + substitute(kLauncher, names);
+  parts.parameters = params + ", int *selection";
+  parts.doc =
+      "// Native Sparse Attention (attn.nsa). selection, if not NULL, "
+      "receives each\n// token's selected blocks per KV head, [B, Hkv, T, "
+      "top] contiguous int32,\n// ascending, -1 after the last. Needs: q, k, "
+      "v with a contiguous last dim,\n// other strides multiples of 8 "
+      "elements, 16-byte aligned data; gates and\n// out with a contiguous "
+      "last dim.";
+  return parts;
+}
