@@ -108,6 +108,8 @@ constexpr int kSlcStages = kD + kDV <= 256 ? 3 : 2;
 constexpr int kSlcQBytes = 16 * kD * 2, kSlcRingBytes = kSlcStages * kSlcBN * (kD + kDV) * 2;
 constexpr int kSlcSmem = kSlcQBytes + kSlcRingBytes;
 static_assert(kSlcWarps * 16 * (kDV + 2) * 4 <= kSlcRingBytes, "the merge reuses the ring");
+static_assert(kSlcSmem <= 163 * 1024 && kSelFixedBytes <= 163 * 1024,
+              "NSA tiles exceed the shared memory of an sm_80 block");
 } // namespace ${NAME}_nsa
 )cu";
 
