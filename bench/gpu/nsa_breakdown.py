@@ -1,7 +1,12 @@
+"""Per-kernel times of the NSA launcher (run bench/gpu/nsa_cuda.py emit DIR first):
+the whole call, the two branch launchers alone, and a CUDA profile of one call.
+
+Usage (repository root, on the GPU): python3 bench/gpu/nsa_breakdown.py DIR
+"""
 import ctypes, os, sys, torch
 sys.path.insert(0, "bench/gpu")
 from softmax_cuda import describe, build
-d = ".devcarry/nsa"
+d = sys.argv[1] if len(sys.argv) > 1 else ".devcarry/nsa"  # the emit directory
 fn, err, _ = build(d, "nsa_paper", "include", "sm_90a")
 lib = ctypes.CDLL(os.path.join(d, "nsa_paper.so"))
 def timed(f, iters=5):
