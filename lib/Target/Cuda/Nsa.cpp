@@ -100,7 +100,7 @@ constexpr int kGateCompressed = $GATE_COMPRESSED, kGateSelected = $GATE_SELECTED
 // select: eight tokens (warps) per block over 64-key tiles of Kc; each warp
 // keeps its token's selection-block scores in shared memory.
 constexpr int kSelWarps = 8, kSelThreads = 32 * kSelWarps, kSelBN = 64, kSelStages = 3;
-constexpr int kSelFixedBytes = kSelWarps * 16 * kD * 2 + kSelStages * kSelBN * kD * 2;
+constexpr int kSelFixedBytes = kSelWarps * 16 * kD * 2 + kSelStages * kSelBN * kD * 2 + kSelWarps * kSelBN * 4;
 // selected: four warps take 16 keys each of every 64-key tile.
 constexpr int kSlcWarps = 4, kSlcThreads = 32 * kSlcWarps, kSlcBN = 64;
 constexpr int kSlcSubTiles = (kSelBlock + kSlcBN - 1) / kSlcBN;
@@ -153,7 +153,8 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   const int hk = blockIdx.y, b = blockIdx.z, t0 = blockIdx.x * kSelWarps, t = t0 + warp;
   Elem *sQ = reinterpret_cast<Elem *>(smem);
   Elem *sK = sQ + kSelWarps * 16 * kD;
-  float *score = reinterpret_cast<float *>(sK + kSelStages * kSelBN * kD) + warp * nSel;
+  float *columns = reinterpret_cast<float *>(sK + kSelStages * kSelBN * kD) + warp * kSelBN;
+  float *score = columns + (kSelWarps - warp) * kSelBN + warp * nSel;
 
   // The compressed keys that the block's last token sees.
   const int tLast = min(T - 1, t0 + kSelWarps - 1);
@@ -211,8 +212,8 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
         mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
         mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
       }
-    // Each key's probability summed over the group's heads (the 16 rows),
-    // added to the selection blocks that its compressed block overlaps.
+    // Each key's probability summed over the group's heads (the 16 rows)
+    // into the warp's column sums (invisible keys give 0)...
 #pragma unroll
     for (int n = 0; n < kSelBN / 8; ++n)
 #pragma unroll
@@ -224,14 +225,25 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
         p += __shfl_xor_sync(0xffffffffu, p, 4);
         p += __shfl_xor_sync(0xffffffffu, p, 8);
         p += __shfl_xor_sync(0xffffffffu, p, 16);
-        // A compressed block overlaps at most kBlock / kSelBlock + 2
-        // selection blocks: a bound the unrolled loop keeps in registers.
-        const int first = key * kStride / kSelBlock, last = min((key * kStride + kBlock - 1) / kSelBlock, own);
-#pragma unroll
-        for (int x = 0; x < kBlock / kSelBlock + 2; ++x)
-          if (g == 0 && visible && first + x <= last)
-            atomicAdd(&score[first + x], p);
+        if (g == 0)
+          columns[8 * n + 2 * c + j] = p;
       }
+    __syncwarp();
+    // ... then each lane adds a selection block's share: the keys i of
+    // the tile whose block [i kStride, i kStride + kBlock) overlaps it.
+    // Shared memory float atomics would spin on the blocks that four
+    // consecutive keys share.
+    const int key0 = i * kSelBN, firstSel = key0 * kStride / kSelBlock;
+    const int lastSel = min(((key0 + kSelBN - 1) * kStride + kBlock - 1) / kSelBlock, own);
+    for (int sel = firstSel + lane; sel <= lastSel; sel += 32) {
+      const int lo = max(key0, (sel * kSelBlock - kBlock + kStride) / kStride);
+      const int hi = min(key0 + kSelBN - 1, ((sel + 1) * kSelBlock - 1) / kStride);
+      float sum = 0.f;
+      for (int key = lo; key <= hi; ++key)
+        sum += columns[key - key0];
+      score[sel] += sum;
+    }
+    __syncwarp();
   }
   cpAsyncWait<0>();
   __syncwarp();
