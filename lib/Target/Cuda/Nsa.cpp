@@ -316,7 +316,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   Elem *sQ = reinterpret_cast<Elem *>(smem);
   Elem *sK = sQ + 16 * kD, *sV = sK + kSlcStages * kSlcBN * kD;
   const int t = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int *chosen = indices + (((long long)b * kKvHeads + hk) * T + t) * kTop;
   int blocks = 0;
   while (blocks < kTop && chosen[blocks] >= 0)
@@ -396,35 +396,13 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   cpAsyncWait<0>();
   __syncthreads(); // the ring is free: merge the warps' rows through it
 
-  float *mergeO = reinterpret_cast<float *>(smem + kSlcQBytes);
-  float *mergeM = mergeO + kSlcWarps * 16 * kDV, *mergeL = mergeM + kSlcWarps * 16;
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = warp * 16 + g + 8 * r;
-    const float sum = quadSum(rowSum[r]);
-    if (lane % 4 == 0)
-      mergeM[row] = rowMax[r], mergeL[row] = sum;
-#pragma unroll
-    for (int n = 0; n < kDV / 8; ++n)
-#pragma unroll
-      for (int j = 0; j < 2; ++j)
-        mergeO[row * kDV + 8 * n + 2 * (lane % 4) + j] = o[4 * n + 2 * r + j];
-  }
+  float *merge = reinterpret_cast<float *>(smem + kSlcQBytes);
+  ${NAME}_win_ns::attnStashWarpRows<kSlcWarps, kDV>(merge, o, rowMax, rowSum);
   __syncthreads();
   for (int e = threadIdx.x; e < kGroup * kDV; e += kSlcThreads) {
     const int r = e / kDV, d = e % kDV, h = hk * kGroup + r;
-    float m = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kSlcWarps; ++w)
-      m = fmaxf(m, mergeM[w * 16 + r]);
-    const float base = m == -INFINITY ? 0.f : m;
-    float sum = 0.f, acc = 0.f;
-#pragma unroll
-    for (int w = 0; w < kSlcWarps; ++w) {
-      const float f = exp2f(mergeM[w * 16 + r] - base);
-      sum += mergeL[w * 16 + r] * f;
-      acc += mergeO[(w * 16 + r) * kDV + d] * f;
-    }
+    float acc, sum, m;
+    ${NAME}_win_ns::attnMergedRow<kSlcWarps, kDV>(merge, r, d, acc, sum, m);
     const $GATE_ELEM *gate = gates + b * gsB + h * gsH + t * gsT;
     const auto sigmoid = [](float x) { return 1.f / (1.f + __expf(-x)); };
     const long long branchRow = (((long long)b * kHeads + h) * T + t) * kDV + d;

@@ -527,7 +527,50 @@ __device__ __forceinline__ void attnStoreRows(const float (&o)[kNV / 2], const f
           sum > 0.f ? (rowMax[r] + log2f(sum)) * 0.69314718056f : -INFINITY;
   }
 }
+
+/// For kernels whose kWarps warps each hold a 16-row part over other keys:
+/// writes this warp's unnormalized rows, log2 maxima and sums to `merge`
+/// (kWarps x 16 rows: kNV outputs, then the maxima, then the sums).
+template <int kWarps, int kNV>
+__device__ __forceinline__ void attnStashWarpRows(float *merge, const float (&o)[kNV / 2],
+                                                  const float (&rowMax)[2], const float (&rowSum)[2]) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  float *mergeM = merge + kWarps * 16 * kNV, *mergeL = mergeM + kWarps * 16;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = warp * 16 + lane / 4 + 8 * r;
+    const float sum = attn_rt::quadSum(rowSum[r]);
+    if (lane % 4 == 0)
+      mergeM[row] = rowMax[r], mergeL[row] = sum;
+#pragma unroll
+    for (int n = 0; n < kNV / 8; ++n)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        merge[row * kNV + 8 * n + 2 * (lane % 4) + j] = o[4 * n + 2 * r + j];
+  }
+}
+
+/// Row `row`, output `d` merged over the warps' stashed parts: the
+/// unnormalized output `acc`, its sum and log2 maximum.
+template <int kWarps, int kNV>
+__device__ __forceinline__ void attnMergedRow(const float *merge, int row, int d, float &acc,
+                                              float &sum, float &max) {
+  const float *mergeM = merge + kWarps * 16 * kNV, *mergeL = mergeM + kWarps * 16;
+  max = -INFINITY;
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w)
+    max = fmaxf(max, mergeM[w * 16 + row]);
+  const float base = max == -INFINITY ? 0.f : max;
+  sum = 0.f, acc = 0.f;
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w) {
+    const float f = exp2f(mergeM[w * 16 + row] - base);
+    sum += mergeL[w * 16 + row] * f;
+    acc += merge[(w * 16 + row) * kNV + d] * f;
+  }
+}
 )cu";
+
 } // namespace
 
 /// The score chain (emitScoreChain), then device functions on one warp's
@@ -536,7 +579,8 @@ __device__ __forceinline__ void attnStoreRows(const float (&o)[kNV / 2], const f
 ///   attnScoreTile<kMasked, kN>: the chain on a 16 x kN score fragment;
 ///   attnOnlineSoftmax<Elem, kN, kNV>: the online softmax step, giving P as
 ///     MMA A fragments and rescaling the output fragment;
-///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp.
+///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp;
+///   attnStashWarpRows, attnMergedRow: rows split over warps, merged.
 static LogicalResult emitSoftmaxFragments(const SoftmaxAttention &a,
                                           raw_ostream &os) {
   if (failed(emitScoreChain(a, os)))

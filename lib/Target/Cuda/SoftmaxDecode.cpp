@@ -131,35 +131,13 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   cpAsyncWait<0>();
   __syncthreads(); // the ring is free: merge the warps' rows through it
 
-  float *mergeO = reinterpret_cast<float *>(smem + kDecodeQBytes);
-  float *mergeM = mergeO + kDecodeWarps * kDecodeRows * kDV, *mergeL = mergeM + kDecodeWarps * kDecodeRows;
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int row = warp * kDecodeRows + g + 8 * r;
-    const float sum = quadSum(rowSum[r]);
-    if (lane % 4 == 0)
-      mergeM[row] = rowMax[r], mergeL[row] = sum;
-#pragma unroll
-    for (int n = 0; n < kDV / 8; ++n)
-#pragma unroll
-      for (int j = 0; j < 2; ++j)
-        mergeO[row * kDV + 8 * n + 2 * (lane % 4) + j] = o[4 * n + 2 * r + j];
-  }
+  float *merge = reinterpret_cast<float *>(smem + kDecodeQBytes);
+  attnStashWarpRows<kDecodeWarps, kDV>(merge, o, rowMax, rowSum);
   __syncthreads();
   for (int e = threadIdx.x; e < rows * kDV; e += kDecodeThreads) {
     const int row = e / kDV, d = e % kDV, h = hk * kGroup + row / T, t = row % T;
-    float m = -INFINITY;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w)
-      m = fmaxf(m, mergeM[w * kDecodeRows + row]);
-    const float base = m == -INFINITY ? 0.f : m;
-    float sum = 0.f, acc = 0.f;
-#pragma unroll
-    for (int w = 0; w < kDecodeWarps; ++w) {
-      const float f = exp2f(mergeM[w * kDecodeRows + row] - base);
-      sum += mergeL[w * kDecodeRows + row] * f;
-      acc += mergeO[(w * kDecodeRows + row) * kDV + d] * f;
-    }
+    float acc, sum, m;
+    attnMergedRow<kDecodeWarps, kDV>(merge, row, d, acc, sum, m);
     if (gridDim.x == 1) {
       out[b * osB + h * osH + t * osT + d] = $ELEM(sum > 0.f ? acc / sum : 0.f);
       if (lse && d == 0)
