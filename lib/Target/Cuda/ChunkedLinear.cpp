@@ -505,10 +505,8 @@ $MAPS
   int result = 0;
   if (p.nseg > 1) {
     const size_t states = (size_t)B * kHeads * p.nseg * kDk * kDv;
-    const cudaError_t status = cudaMallocAsync(
-        &scratch, (states + (size_t)B * kHeads * p.nseg * $DECAY_WIDTH) * 4, (cudaStream_t)stream);
-    if (status != cudaSuccess)
-      return attnFail(4, "%s", cudaGetErrorString(status));
+    if (int rc = attn_rt::scratch(&scratch, (states + (size_t)B * kHeads * p.nseg * $DECAY_WIDTH) * 4, stream))
+      return rc;
     p.segState = (float *)scratch, p.segDecay = p.segState + states;
     result = attn_rt::launch(segmentPass, dim3(kTiles * (p.nseg - 1), kHeads, (unsigned)B), dim3(kThreads), args,
                              kSmemBytes, stream);
@@ -908,7 +906,8 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       "and out with a contiguous last dim, other strides\n// multiples of "
       "8 elements, 16-byte aligned data; per-key gates likewise with\n// "
       "multiples of 4. Long sequences over few heads use stream-ordered "
-      "scratch\n// memory (cudaMallocAsync).";
+      "scratch\n// memory (cudaMallocAsync; the device's default pool is set to "
+      "keep freed memory).";
   parts.runtimeHeader = wgmma ? "sm90.cuh" : "sm80.cuh";
   return parts;
 }

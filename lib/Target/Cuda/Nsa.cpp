@@ -98,17 +98,22 @@ constexpr int kTop = $TOP, kInitial = $INITIAL, kLocal = $LOCAL;
 constexpr int kGateCompressed = $GATE_COMPRESSED, kGateSelected = $GATE_SELECTED,
               kGateWindow = $GATE_WINDOW;
 // select: eight tokens (warps) per block over 64-key tiles of Kc; each warp
-// keeps its token's selection-block scores in shared memory.
+// keeps its token's selection-block scores in shared memory, where its
+// queries were before they went to registers.
 constexpr int kSelWarps = 8, kSelThreads = 32 * kSelWarps, kSelBN = 64, kSelStages = 3;
-constexpr int kSelFixedBytes = kSelWarps * 16 * kD * 2 + kSelStages * kSelBN * kD * 2 + kSelWarps * kSelBN * 4;
+constexpr int kSelFixedBytes = kSelStages * kSelBN * kD * 2 + kSelWarps * kSelBN * 4;
+constexpr int kSelQBytes = kSelWarps * 16 * kD * 2;
 // selected: four warps take 16 keys each of every 64-key tile.
 constexpr int kSlcWarps = 4, kSlcThreads = 32 * kSlcWarps, kSlcBN = 64;
 constexpr int kSlcSubTiles = (kSelBlock + kSlcBN - 1) / kSlcBN;
-constexpr int kSlcStages = kD + kDV <= 256 ? 3 : 2;
+constexpr int kSlcStages = 2;
 constexpr int kSlcQBytes = 16 * kD * 2, kSlcRingBytes = kSlcStages * kSlcBN * (kD + kDV) * 2;
 constexpr int kSlcSmem = kSlcQBytes + kSlcRingBytes;
+// Blocks per multiprocessor that the shared memory of an sm_90 allows (for
+// the register budget).
+constexpr int kSlcBlocksPerSm = 227 * 1024 / (kSlcSmem + 1024);
 static_assert(kSlcWarps * 16 * (kDV + 2) * 4 <= kSlcRingBytes, "the merge reuses the ring");
-static_assert(kSlcSmem <= 163 * 1024 && kSelFixedBytes <= 163 * 1024,
+static_assert(kSlcSmem <= 163 * 1024 && kSelFixedBytes + kSelQBytes <= 163 * 1024,
               "NSA tiles exceed the shared memory of an sm_80 block");
 } // namespace ${NAME}_nsa
 )cu";
@@ -143,7 +148,7 @@ ${NAME}_compress(const Elem *__restrict__ k, long long ksB, long long ksH, long 
 /// t = x kSelWarps + w for KV head hk: its rows r < kGroup are query heads
 /// hk kGroup + r. `lse` is the compressed branch's [B, H, T]; `indices`
 /// [B, KV heads, T, kTop] receives the chosen blocks ascending, -1 after.
-extern "C" __global__ void __launch_bounds__(kSelThreads)
+extern "C" __global__ void __launch_bounds__(kSelThreads, 2)
 ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long long qsT,
                const Elem *__restrict__ kc, const float *__restrict__ lse,
                int *__restrict__ indices, int T, int Nc, int nSel) {
@@ -151,10 +156,10 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   extern __shared__ __align__(128) unsigned char smem[];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
   const int hk = blockIdx.y, b = blockIdx.z, t0 = blockIdx.x * kSelWarps, t = t0 + warp;
-  Elem *sQ = reinterpret_cast<Elem *>(smem);
-  Elem *sK = sQ + kSelWarps * 16 * kD;
+  Elem *sK = reinterpret_cast<Elem *>(smem);
   float *columns = reinterpret_cast<float *>(sK + kSelStages * kSelBN * kD) + warp * kSelBN;
-  float *score = columns + (kSelWarps - warp) * kSelBN + warp * nSel;
+  Elem *sQ = reinterpret_cast<Elem *>(columns + (kSelWarps - warp) * kSelBN);
+  float *score = reinterpret_cast<float *>(sQ) + warp * nSel;
 
   // The compressed keys that the block's last token sees.
   const int tLast = min(T - 1, t0 + kSelWarps - 1);
@@ -166,6 +171,7 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
     cpAsync16(sQ + row / 16 * 16 * kD + swizzle<kD>(r, col),
               valid ? q + b * qsB + (hk * kGroup + r) * qsH + tt * qsT + col : q, valid);
   }
+  cpAsyncCommit();
   const Elem *kHead = kc + ((long long)b * kKvHeads + hk) * Nc * kD;
   const auto loadTile = [&](int i) {
     cpAsyncTile<kSelThreads, kSelBN, kD>(sK + i % kSelStages * kSelBN * kD, kHead + (long long)i * kSelBN * kD,
@@ -177,6 +183,13 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
       loadTile(i);
     cpAsyncCommit();
   }
+  cpAsyncWait<kSelStages - 1>();
+  __syncthreads();
+  unsigned qa[kD / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < kD / 16; ++kk)
+    ldmatrixX4(qa[kk], sharedAddress(sQ + warp * 16 * kD + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
+  __syncthreads(); // the queries' space now holds the scores
   const int own = t / kSelBlock;
   for (int j = lane; j < nSel; j += 32)
     score[j] = 0.f;
@@ -189,17 +202,12 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
                                     : INFINITY;
   }
 
-  unsigned qa[kD / 16][4];
   for (int i = 0; i < tiles; ++i) {
     cpAsyncWait<kSelStages - 2>();
     __syncthreads();
     if (i + kSelStages - 1 < tiles)
       loadTile(i + kSelStages - 1);
     cpAsyncCommit();
-    if (i == 0)
-#pragma unroll
-      for (int kk = 0; kk < kD / 16; ++kk)
-        ldmatrixX4(qa[kk], sharedAddress(sQ + warp * 16 * kD + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
     const Elem *kTile = sK + i % kSelStages * kSelBN * kD;
     float s[kSelBN / 8][4] = {};
 #pragma unroll
@@ -213,21 +221,29 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
         mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
       }
     // Each key's probability summed over the group's heads (the 16 rows)
-    // into the warp's column sums (invisible keys give 0)...
+    // into the warp's column sums (invisible keys give 0; most tiles have
+    // none, and skip the test)...
+    const auto sumColumns = [&](bool masked) {
 #pragma unroll
-    for (int n = 0; n < kSelBN / 8; ++n)
+      for (int n = 0; n < kSelBN / 8; ++n)
 #pragma unroll
-      for (int j = 0; j < 2; ++j) {
-        const int key = i * kSelBN + 8 * n + 2 * c + j;
-        const bool visible = key < Nc && key * kStride + kBlock - 1 <= t;
-        float p = visible ? exp2f(s[n][j] * kScaleLog2 - rowLse[0]) + exp2f(s[n][2 + j] * kScaleLog2 - rowLse[1])
-                          : 0.f;
-        p += __shfl_xor_sync(0xffffffffu, p, 4);
-        p += __shfl_xor_sync(0xffffffffu, p, 8);
-        p += __shfl_xor_sync(0xffffffffu, p, 16);
-        if (g == 0)
-          columns[8 * n + 2 * c + j] = p;
-      }
+        for (int j = 0; j < 2; ++j) {
+          const int key = i * kSelBN + 8 * n + 2 * c + j;
+          float p = exp2Approx(s[n][j] * kScaleLog2 - rowLse[0]) + exp2Approx(s[n][2 + j] * kScaleLog2 - rowLse[1]);
+          if (masked && !(key < Nc && key * kStride + kBlock - 1 <= t))
+            p = 0.f;
+          p += __shfl_xor_sync(0xffffffffu, p, 4);
+          p += __shfl_xor_sync(0xffffffffu, p, 8);
+          p += __shfl_xor_sync(0xffffffffu, p, 16);
+          if (g == 0)
+            columns[8 * n + 2 * c + j] = p;
+        }
+    };
+    const int tileEnd = (i + 1) * kSelBN; // keys past the tile
+    if (tileEnd <= Nc && (tileEnd - 1) * kStride + kBlock - 1 <= t)
+      sumColumns(false);
+    else
+      sumColumns(true);
     __syncwarp();
     // ... then each lane adds a selection block's share: the keys i of
     // the tile whose block [i kStride, i kStride + kBlock) overlaps it.
@@ -303,7 +319,7 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
 /// its own), then out = the three branches weighted by their sigmoid gates.
 /// `compressed` and `window` are the other branches' outputs
 /// [B, H, T, kDV] (contiguous).
-extern "C" __global__ void __launch_bounds__(kSlcThreads)
+extern "C" __global__ void __launch_bounds__(kSlcThreads, kSlcBlocksPerSm)
 ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long long qsT,
                  const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
                  const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
@@ -317,11 +333,13 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   Elem *sK = sQ + 16 * kD, *sV = sK + kSlcStages * kSlcBN * kD;
   const int t = blockIdx.x, hk = blockIdx.y, b = blockIdx.z;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int *chosen = indices + (((long long)b * kKvHeads + hk) * T + t) * kTop;
-  int blocks = 0;
-  while (blocks < kTop && chosen[blocks] >= 0)
-    ++blocks;
-  const int tiles = blocks * kSlcSubTiles;
+  // The chosen blocks, read once in parallel (ascending, then -1).
+  __shared__ int chosen[kTop];
+  const int *row = indices + (((long long)b * kKvHeads + hk) * T + t) * kTop;
+  const int picked = threadIdx.x < kTop ? row[threadIdx.x] : -1;
+  if (threadIdx.x < kTop)
+    chosen[threadIdx.x] = picked;
+  const int tiles = __syncthreads_count(picked >= 0) * kSlcSubTiles;
 
   for (int i = threadIdx.x; i < 16 * kD / 8; i += kSlcThreads) {
     const int r = i / (kD / 8), col = i % (kD / 8) * 8;
@@ -354,6 +372,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   for (int j = 0; j < kDV / 2; ++j)
     o[j] = 0.f;
   float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+  unsigned qa[kD / 16][4];
   for (int i = 0; i < tiles; ++i) {
     const int stage = i % kSlcStages;
     cpAsyncWait<kSlcStages - 2>();
@@ -364,15 +383,18 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
     int s0;
     const int keys = tileKeys(i, s0) - 16 * warp; // this warp's keys
     const Elem *kTile = sK + stage * kSlcBN * kD, *vTile = sV + stage * kSlcBN * kDV;
+    if (i == 0)
+#pragma unroll
+      for (int kk = 0; kk < kD / 16; ++kk)
+        ldmatrixX4(qa[kk], sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
     float s[8] = {};
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
-      unsigned a[4], bk[4];
-      ldmatrixX4(a, sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
+      unsigned bk[4];
       ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * warp + lane % 8 + 8 * (lane / 16),
                                                        16 * kk + lane / 8 % 2 * 8)));
-      mmaM16N8K16<Elem>(&s[0], a, bk[0], bk[1]);
-      mmaM16N8K16<Elem>(&s[4], a, bk[2], bk[3]);
+      mmaM16N8K16<Elem>(&s[0], qa[kk], bk[0], bk[1]);
+      mmaM16N8K16<Elem>(&s[4], qa[kk], bk[2], bk[3]);
     }
     float tileMax[2] = {rowMax[0], rowMax[1]};
 #pragma unroll
@@ -399,17 +421,25 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   float *merge = reinterpret_cast<float *>(smem + kSlcQBytes);
   ${NAME}_win_ns::attnStashWarpRows<kSlcWarps, kDV>(merge, o, rowMax, rowSum);
   __syncthreads();
-  for (int e = threadIdx.x; e < kGroup * kDV; e += kSlcThreads) {
-    const int r = e / kDV, d = e % kDV, h = hk * kGroup + r;
-    float acc, sum, m;
-    ${NAME}_win_ns::attnMergedRow<kSlcWarps, kDV>(merge, r, d, acc, sum, m);
+  // Eight outputs per thread: the other branches' rows (contiguous scratch)
+  // come in as 16-byte vectors, the gates once.
+  for (int e = threadIdx.x; e < kGroup * kDV / 8; e += kSlcThreads) {
+    const int r = e / (kDV / 8), d0 = e % (kDV / 8) * 8, h = hk * kGroup + r;
     const $GATE_ELEM *gate = gates + b * gsB + h * gsH + t * gsT;
     const auto sigmoid = [](float x) { return 1.f / (1.f + __expf(-x)); };
-    const long long branchRow = (((long long)b * kHeads + h) * T + t) * kDV + d;
-    const float mixed = sigmoid((float)gate[kGateCompressed]) * (float)compressed[branchRow] +
-                        sigmoid((float)gate[kGateSelected]) * (sum > 0.f ? acc / sum : 0.f) +
-                        sigmoid((float)gate[kGateWindow]) * (float)window[branchRow];
-    out[b * osB + h * osH + t * osT + d] = Elem(mixed);
+    const float gc = sigmoid((float)gate[kGateCompressed]), gs = sigmoid((float)gate[kGateSelected]),
+                gw = sigmoid((float)gate[kGateWindow]);
+    const long long branchRow = (((long long)b * kHeads + h) * T + t) * kDV + d0;
+    const uint4 cv = *reinterpret_cast<const uint4 *>(compressed + branchRow),
+                wv = *reinterpret_cast<const uint4 *>(window + branchRow);
+    const Elem *c8 = reinterpret_cast<const Elem *>(&cv), *w8 = reinterpret_cast<const Elem *>(&wv);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      float acc, sum, m;
+      ${NAME}_win_ns::attnMergedRow<kSlcWarps, kDV>(merge, r, d0 + j, acc, sum, m);
+      out[b * osB + h * osH + t * osT + d0 + j] =
+          Elem(gc * (float)c8[j] + gs * (sum > 0.f ? acc / sum : 0.f) + gw * (float)w8[j]);
+    }
   }
 }
 } // namespace ${NAME}_nsa
@@ -442,7 +472,7 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
     return 0;
   const int Nc = T < kBlock ? 0 : (int)((T - kBlock) / kStride + 1);
   const int nSel = (int)((T + kSelBlock - 1) / kSelBlock);
-  const int selectSmem = kSelFixedBytes + kSelWarps * nSel * 4;
+  const int selectSmem = kSelFixedBytes + std::max(kSelQBytes, kSelWarps * nSel * 4);
   int device = 0, smemLimit = 0;
   cudaGetDevice(&device);
   cudaDeviceGetAttribute(&smemLimit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
@@ -458,9 +488,8 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
   const size_t selectionBytes = selection ? 0 : align((size_t)B * kKvHeads * T * kTop * 4);
   cudaStream_t s = (cudaStream_t)stream;
   char *scratch = nullptr;
-  cudaError_t status = cudaMallocAsync((void **)&scratch, kcBytes + vcBytes + 2 * branchBytes + lseBytes + selectionBytes, s);
-  if (status != cudaSuccess)
-    return attnFail(4, "%s", cudaGetErrorString(status));
+  if (int rc = attn_rt::scratch((void **)&scratch, kcBytes + vcBytes + 2 * branchBytes + lseBytes + selectionBytes, s))
+    return rc;
   void *kc = scratch, *vc = scratch + kcBytes;
   void *compressed = scratch + kcBytes + vcBytes, *window = (char *)compressed + branchBytes;
   float *lse = (float *)((char *)window + branchBytes);
@@ -614,6 +643,7 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
       "top] contiguous int32,\n// ascending, -1 after the last. Needs: q, k, "
       "v with a contiguous last dim,\n// other strides multiples of 8 "
       "elements, 16-byte aligned data; gates and\n// out with a contiguous "
-      "last dim.";
+      "last dim. Uses stream-ordered scratch memory (cudaMallocAsync;\n// "
+      "the device's default pool is set to keep freed memory).";
   return parts;
 }

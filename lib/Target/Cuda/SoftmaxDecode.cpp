@@ -200,9 +200,8 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
   float *partial = nullptr;
   long long rowsTotal = B * kHeads * T;
   if (splits > 1) {
-    cudaError_t status = cudaMallocAsync((void **)&partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, s);
-    if (status != cudaSuccess)
-      return attnFail(4, "%s", cudaGetErrorString(status));
+    if (int rc = attn_rt::scratch((void **)&partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, s))
+      return rc;
   }
   void *qData = q->data, *kData = k->data, *vData = v->data, *outData = out->data;
   long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};

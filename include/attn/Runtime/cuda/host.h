@@ -49,6 +49,23 @@ inline int launch(const void *kernel, dim3 grid, dim3 block, void **args,
   return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
 }
 
+/// Stream-ordered scratch memory from the current device's default pool,
+/// which is set to keep what is freed: by default the pool hands freed memory
+/// back at each synchronization and maps it again on the next call, which
+/// costs more than a small problem's kernels. Returns the launcher's result.
+inline int scratch(void **data, size_t bytes, void *stream) {
+  int device = 0;
+  cudaMemPool_t pool;
+  if (cudaGetDevice(&device) == cudaSuccess &&
+      cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess) {
+    uint64_t keep = UINT64_MAX;
+    cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+  }
+  const cudaError_t status =
+      cudaMallocAsync(data, bytes, static_cast<cudaStream_t>(stream));
+  return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
+}
+
 /// `kernel` (null when it could not be loaded, the reason already
 /// recorded) allowed `dynamicSharedBytes` of dynamic shared memory, past the
 /// default 48 KB; null on failure, with the reason recorded.
