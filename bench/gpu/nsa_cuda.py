@@ -37,6 +37,9 @@ VARIANTS = {
     "nsa_paper": (64, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (32, 16, 64, 16, 1, 2, 512)),
     "nsa_g1": (4, 4, 64, "bf16", "bf16", ("window", "compressed", "selected"), (16, 8, 32, 6, 1, 2, 64)),
     "nsa_g4_f16": (8, 2, 64, "f16", "f32", ("selected", "window", "compressed"), (32, 16, 64, 4, 2, 1, 100)),
+    # selection blocks of 3 strides: 64-key tiles of Kc start at different
+    # offsets into a selection block (the select kernel's general path)
+    "nsa_g2_sel24": (8, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (16, 8, 24, 5, 1, 2, 48)),
 }
 
 

@@ -8,8 +8,9 @@
 //   3. the window branch: the softmax kernel of a sliding-window function;
 //   4. select: one warp per token and KV head recomputes the compressed
 //      scores of the group's heads, turns them into probabilities with the
-//      branch's log-sum-exp, sums them over the heads into the selection
-//      blocks they overlap, and picks the top blocks (forced first and local
+//      branch's log-sum-exp, sums them into the selection blocks they
+//      overlap by an MMA with a 0/1 key-to-block matrix, then over the
+//      heads, and picks the top blocks (forced first and local
 //      blocks, ties to the lower index), shared by a block's eight tokens
 //      so the compressed keys stream once per eight tokens;
 //   5. selected: one block per token and KV head, the group's heads as the
@@ -101,8 +102,13 @@ constexpr int kGateCompressed = $GATE_COMPRESSED, kGateSelected = $GATE_SELECTED
 // keeps its token's selection-block scores in shared memory, where its
 // queries were before they went to registers.
 constexpr int kSelWarps = 8, kSelThreads = 32 * kSelWarps, kSelBN = 64, kSelStages = 3;
-constexpr int kSelFixedBytes = kSelStages * kSelBN * kD * 2 + kSelWarps * kSelBN * 4;
+constexpr int kSelFixedBytes = kSelStages * kSelBN * kD * 2;
 constexpr int kSelQBytes = kSelWarps * 16 * kD * 2;
+// The selection blocks that one tile's keys overlap, in 8-column MMA tiles;
+// whether every tile overlaps them in the same pattern.
+constexpr int kSelSpan = ((kSelBN - 1) * kStride + kBlock - 1) / kSelBlock + 2;
+constexpr int kSelBlockTiles = (kSelSpan + 7) / 8;
+constexpr bool kSelFixedPattern = kSelBN * kStride % kSelBlock == 0;
 // selected: four warps take 16 keys each of every 64-key tile.
 constexpr int kSlcWarps = 4, kSlcThreads = 32 * kSlcWarps, kSlcBN = 64;
 constexpr int kSlcSubTiles = (kSelBlock + kSlcBN - 1) / kSlcBN;
@@ -157,8 +163,7 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
   const int hk = blockIdx.y, b = blockIdx.z, t0 = blockIdx.x * kSelWarps, t = t0 + warp;
   Elem *sK = reinterpret_cast<Elem *>(smem);
-  float *columns = reinterpret_cast<float *>(sK + kSelStages * kSelBN * kD) + warp * kSelBN;
-  Elem *sQ = reinterpret_cast<Elem *>(columns + (kSelWarps - warp) * kSelBN);
+  Elem *sQ = sK + kSelStages * kSelBN * kD;
   float *score = reinterpret_cast<float *>(sQ) + warp * nSel;
 
   // The compressed keys that the block's last token sees.
@@ -201,6 +206,27 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
     rowLse[i] = r < kGroup && t < T ? lse[((long long)b * kHeads + hk * kGroup + r) * T + t] * 1.44269504089f
                                     : INFINITY;
   }
+  // B fragments of the 0/1 matrix [key, block] of a tile: whether the
+  // tile's compressed key k overlaps selection block (the tile's first) + n.
+  // The same for every tile when tiles start on block boundaries.
+  unsigned indicator[kSelBN / 16][kSelBlockTiles][2];
+  const auto buildIndicator = [&](int key0) {
+    const int selBase = key0 * kStride / kSelBlock;
+    const auto covers = [&](int key, int sel) {
+      return key * kStride < (sel + 1) * kSelBlock && key * kStride + kBlock > sel * kSelBlock ? 1.f : 0.f;
+    };
+#pragma unroll
+    for (int m = 0; m < kSelBN / 16; ++m)
+#pragma unroll
+      for (int nt = 0; nt < kSelBlockTiles; ++nt)
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          const int key = key0 + 16 * m + 8 * r + 2 * c, sel = selBase + 8 * nt + g;
+          indicator[m][nt][r] = pack2<__half>(covers(key, sel), covers(key + 1, sel));
+        }
+  };
+  if (kSelFixedPattern)
+    buildIndicator(0);
 
   for (int i = 0; i < tiles; ++i) {
     cpAsyncWait<kSelStages - 2>();
@@ -220,46 +246,53 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
         mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
         mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
       }
-    // Each key's probability summed over the group's heads (the 16 rows)
-    // into the warp's column sums (invisible keys give 0; most tiles have
-    // none, and skip the test)...
-    const auto sumColumns = [&](bool masked) {
+    // The probabilities as f16 A fragments of 16 keys (invisible keys give
+    // 0; most tiles have none, and skip the test)...
+    const int key0 = i * kSelBN;
+    unsigned pa[kSelBN / 16][4];
+    const auto probabilities = [&](bool masked) {
 #pragma unroll
-      for (int n = 0; n < kSelBN / 8; ++n)
+      for (int n = 0; n < kSelBN / 8; ++n) {
+        float p[4];
 #pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const int key = i * kSelBN + 8 * n + 2 * c + j;
-          float p = exp2Approx(s[n][j] * kScaleLog2 - rowLse[0]) + exp2Approx(s[n][2 + j] * kScaleLog2 - rowLse[1]);
+        for (int e = 0; e < 4; ++e) {
+          const int key = key0 + 8 * n + 2 * c + e % 2;
+          p[e] = exp2Approx(s[n][e] * kScaleLog2 - rowLse[e / 2]);
           if (masked && !(key < Nc && key * kStride + kBlock - 1 <= t))
-            p = 0.f;
-          p += __shfl_xor_sync(0xffffffffu, p, 4);
-          p += __shfl_xor_sync(0xffffffffu, p, 8);
-          p += __shfl_xor_sync(0xffffffffu, p, 16);
-          if (g == 0)
-            columns[8 * n + 2 * c + j] = p;
+            p[e] = 0.f;
         }
+        pa[n / 2][n % 2 * 2] = pack2<__half>(p[0], p[1]);
+        pa[n / 2][n % 2 * 2 + 1] = pack2<__half>(p[2], p[3]);
+      }
     };
-    const int tileEnd = (i + 1) * kSelBN; // keys past the tile
+    const int tileEnd = key0 + kSelBN; // keys past the tile
     if (tileEnd <= Nc && (tileEnd - 1) * kStride + kBlock - 1 <= t)
-      sumColumns(false);
+      probabilities(false);
     else
-      sumColumns(true);
-    __syncwarp();
-    // ... then each lane adds a selection block's share: the keys i of
-    // the tile whose block [i kStride, i kStride + kBlock) overlaps it.
-    // Shared memory float atomics would spin on the blocks that four
-    // consecutive keys share.
-    const int key0 = i * kSelBN, firstSel = key0 * kStride / kSelBlock;
-    const int lastSel = min(((key0 + kSelBN - 1) * kStride + kBlock - 1) / kSelBlock, own);
-    for (int sel = firstSel + lane; sel <= lastSel; sel += 32) {
-      const int lo = max(key0, (sel * kSelBlock - kBlock + kStride) / kStride);
-      const int hi = min(key0 + kSelBN - 1, ((sel + 1) * kSelBlock - 1) / kStride);
-      float sum = 0.f;
-      for (int key = lo; key <= hi; ++key)
-        sum += columns[key - key0];
-      score[sel] += sum;
-    }
-    __syncwarp();
+      probabilities(true);
+    // ... times the key-to-block indicator: the sums per (head, block)...
+    if (!kSelFixedPattern)
+      buildIndicator(key0);
+    float blockSums[kSelBlockTiles][4] = {};
+#pragma unroll
+    for (int m = 0; m < kSelBN / 16; ++m)
+#pragma unroll
+      for (int nt = 0; nt < kSelBlockTiles; ++nt)
+        mmaM16N8K16<__half>(blockSums[nt], pa[m], indicator[m][nt][0], indicator[m][nt][1]);
+    // ... summed over the heads (rows) into the blocks' scores.
+    const int selBase = key0 * kStride / kSelBlock;
+#pragma unroll
+    for (int nt = 0; nt < kSelBlockTiles; ++nt)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        float sum = blockSums[nt][j] + blockSums[nt][2 + j];
+        sum += __shfl_xor_sync(0xffffffffu, sum, 4);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 8);
+        sum += __shfl_xor_sync(0xffffffffu, sum, 16);
+        const int sel = selBase + 8 * nt + 2 * c + j;
+        if (g == 0 && sel <= own)
+          score[sel] += sum;
+      }
   }
   cpAsyncWait<0>();
   __syncwarp();
