@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from softmax_cuda import ROOT, build, build_nvrtc, describe  # noqa: E402
 
 # name: Hq, Hkv, D, dtype, gate dtype, gate columns, (l, d, l', top, initial, local, window)
+# [, the pooling MLP's hidden width (mean pooling without)]
 VARIANTS = {
     "nsa_paper": (64, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (32, 16, 64, 16, 1, 2, 512)),
     "nsa_g1": (4, 4, 64, "bf16", "bf16", ("window", "compressed", "selected"), (16, 8, 32, 6, 1, 2, 64)),
@@ -40,19 +41,29 @@ VARIANTS = {
     # selection blocks of 3 strides: 64-key tiles of Kc start at different
     # offsets into a selection block (the select kernel's general path)
     "nsa_g2_sel24": (8, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (16, 8, 24, 5, 1, 2, 48)),
+    # MLP pooling (hidden width 64; weights are inputs)
+    "nsa_mlp": (16, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (32, 16, 64, 16, 1, 2, 512), 64),
 }
 
 
-def program(name, Hq, Hkv, D, dtype, gdtype, columns, sizes):
+def program(name, Hq, Hkv, D, dtype, gdtype, columns, sizes, hidden=None):
     l, d, sel, top, initial, local, window = sizes
     q = f"tensor<?x{Hq}x?x{D}x{dtype}>"
     kv = f"tensor<?x{Hkv}x?x{D}x{dtype}>"
     g = f"tensor<?x{Hq}x?x3x{gdtype}>"
-    return f"""func.func @{name}(%q: {q}, %k: {kv}, %v: {kv}, %g: {g}) -> {q} {{
+    args, types, pooling = "", "", "mean"
+    if hidden:
+        w = [f"tensor<{l}x{D}x{dtype}>", f"tensor<{l * D}x{hidden}x{dtype}>", f"tensor<{hidden}x{D}x{dtype}>"] * 2
+        names = ["pk", "w1k", "w2k", "pv", "w1v", "w2v"]
+        args = "".join(f", %{n}: {t}" for n, t in zip(names, w))
+        types = "".join(", " + t for t in w)
+        pooling = "mlp key_weights(%pk, %w1k, %w2k) value_weights(%pv, %w1v, %w2v)"
+    return f"""func.func @{name}(%q: {q}, %k: {kv}, %v: {kv}, %g: {g}{args}) -> {q} {{
   %o = attn.nsa %q, %k, %v gates %g({", ".join(columns)})
-      compress mean block {l} stride {d} select block {sel} top {top} initial {initial}
+      compress {pooling.replace(" key", f" block {l} stride {d} key", 1) if hidden else f"mean block {l} stride {d}"}
+      select block {sel} top {top} initial {initial}
       local {local} window {window} scale {D ** -0.5!r}
-      : ({q}, {kv}, {kv}, {g}) -> {q}
+      : ({q}, {kv}, {kv}, {g}{types}) -> {q}
   return %o : {q}
 }}
 """
@@ -68,10 +79,11 @@ def emit(args):
     print("wrote", args.dir)
 
 
-def reference(q, k, v, g, spec, dtype, selection=None):
-    """NSA from its definition, in `dtype`; returns (out, importance, forced)."""
+def reference(q, k, v, g, spec, dtype, selection=None, weights=()):
+    """NSA from its definition, in `dtype`; returns (out, importance, forced).
+    `weights`: MLP pooling's (pe, W1, W2) for keys, then for values."""
     import torch
-    Hq, Hkv, D, _, _, columns, (l, d, sel, top, initial, local, window) = spec
+    Hq, Hkv, D, _, _, columns, (l, d, sel, top, initial, local, window) = spec[:7]
     B, _, T, _ = q.shape
     group = Hq // Hkv
     q, k, v, g = q.to(dtype), k.to(dtype), v.to(dtype), g.to(dtype)
@@ -88,8 +100,14 @@ def reference(q, k, v, g, spec, dtype, selection=None):
 
     outs = {}
     if Nc:
-        kc = torch.stack([k[:, :, i * d:i * d + l].mean(2) for i in range(Nc)], 2)
-        vc = torch.stack([v[:, :, i * d:i * d + l].mean(2) for i in range(Nc)], 2)
+        def pool(x, w):
+            blocks = torch.stack([x[:, :, i * d:i * d + l] for i in range(Nc)], 2)  # B H Nc l D
+            if not w:
+                return blocks.mean(3)
+            pe, w1, w2 = (t.to(dtype) for t in w)
+            flat = (blocks + pe).flatten(3)  # B H Nc l*D
+            return torch.relu(flat @ w1) @ w2
+        kc, vc = pool(k, weights[:3]), pool(v, weights[3:])
         i = torch.arange(Nc, device=dev)
         cmask = (i.view(1, Nc) * d + l - 1 <= t.view(T, 1))
         outs["compressed"], pc = attend(q @ rep(kc).transpose(-1, -2) * scale, cmask, rep(vc))
@@ -157,14 +175,20 @@ def run(args):
             k = k[:, :, :1].expand(B, Hkv, T, D).contiguous()
         v = torch.randn(B, Hkv, T, D, device="cuda", generator=gen).to(dt[dtype])
         g = torch.randn(B, Hq, T, 3, device="cuda", generator=gen).to(dt[gdtype])
-        return q, k, v, g
+        w = []
+        if len(spec) > 7:
+            l, hidden = spec[6][0], spec[7]
+            for _ in range(2):
+                w += [(0.5 * torch.randn(l, D, device="cuda", generator=gen)).to(dt[dtype]),
+                      (torch.randn(l * D, hidden, device="cuda", generator=gen) / (l * D) ** 0.5).to(dt[dtype]),
+                      (torch.randn(hidden, D, device="cuda", generator=gen) / hidden ** 0.5).to(dt[dtype])]
+        return q, k, v, g, w
 
-    def ours(lib, spec, q, k, v, g, selection=None):
+    def ours(lib, spec, q, k, v, g, w, selection=None):
         fn, err, _ = lib
         out = torch.empty_like(q)
         sel_ptr = ctypes.c_void_p(selection.data_ptr()) if selection is not None else None
-        rc = fn(ctypes.byref(describe(q)), ctypes.byref(describe(k)), ctypes.byref(describe(v)),
-                ctypes.byref(describe(g)), ctypes.byref(describe(out)), sel_ptr, None)
+        rc = fn(*[ctypes.byref(describe(x)) for x in [q, k, v, g] + w + [out]], sel_ptr, None)
         if rc:
             raise RuntimeError(err().decode())
         return out
@@ -179,12 +203,12 @@ def run(args):
         for B, T, constant in cases:
             if name == "nsa_paper" and T == 1000:
                 T = 1500  # past the window and several selection blocks
-            q, k, v, g = inputs(spec, B, T, gen, constant)
+            q, k, v, g, w = inputs(spec, B, T, gen, constant)
             selection = torch.full((B, spec[1], T, top), -7, device="cuda", dtype=torch.int32)
-            out = ours(lib, spec, q, k, v, g, selection)
+            out = ours(lib, spec, q, k, v, g, w, selection)
             torch.cuda.synchronize()
-            _, imp, forced, own_choice = reference(q, k, v, g, spec, torch.float64)
-            ref, _, _, chosen = reference(q, k, v, g, spec, torch.float64, selection)
+            _, imp, forced, own_choice = reference(q, k, v, g, spec, torch.float64, weights=w)
+            ref, _, _, chosen = reference(q, k, v, g, spec, torch.float64, selection, w)
             # Validity of the kernel's selection under the f64 scores.
             sel_block = spec[6][2]
             own = torch.arange(T, device="cuda") // sel_block
@@ -205,7 +229,7 @@ def run(args):
             # The bf16 yardstick: the same reference with its inputs and every
             # product in the input precision.
             lowp = torch.float16 if spec[3] == "f16" else torch.bfloat16
-            ref_lp, _, _, _ = reference(q, k, v, g, spec, torch.float32, selection)
+            ref_lp, _, _, _ = reference(q, k, v, g, spec, torch.float32, selection, w)
             ep = ((ref_lp.to(lowp).double() - ref).norm() / norm).item()
             finite = bool(torch.isfinite(out.float()).all())
             ok = count_ok and ascending and forced_ok and order_ok and finite and e <= max(2 * ep, 8e-3)
@@ -234,7 +258,7 @@ def run(args):
     Hq, Hkv, D = spec[:3]
     fn, err, _ = libs["nsa_paper"]
     for T in (8192, 32768, 65536):
-        q, k, v, g = inputs(spec, 1, T, gen)
+        q, k, v, g, w = inputs(spec, 1, T, gen)
         out = torch.empty_like(q)
         descs = [ctypes.byref(describe(x)) for x in (q, k, v, g, out)]
 

@@ -181,7 +181,11 @@ struct NsaAttention {
   mlir::func::FuncOp function;
   NsaOp op;
   unsigned query, key, value, gates; ///< argument numbers
+  /// MLP pooling's (position encoding, W1, W2) argument numbers for keys
+  /// and values; empty for mean pooling.
+  llvm::SmallVector<unsigned, 3> keyWeights, valueWeights;
   int64_t heads, kvHeads, headDim, valueDim;
+  int64_t hidden = 0;     ///< the pooling MLP's width
   mlir::Type element;     ///< bf16 or f16
   mlir::Type gateElement; ///< f32 or the element type
 };

@@ -41,9 +41,6 @@ FailureOr<NsaAttention> cuda::matchNsa(func::FuncOp function) {
       !(a.op = ret.getOperand(0).getDefiningOp<NsaOp>()))
     return failure();
   NsaOp op = a.op;
-  if (op.getPooling() != PoolingKind::mean)
-    return op.emitError("the CUDA backend pools NSA's compressed blocks by "
-                        "mean only, not by an MLP");
   FailureOr<unsigned> q = functionArgument(op.getQuery(), op, "attn.nsa",
                                            "queries"),
                       k = functionArgument(op.getKey(), op, "attn.nsa", "keys"),
@@ -58,6 +55,27 @@ FailureOr<NsaAttention> cuda::matchNsa(func::FuncOp function) {
     return cast<RankedTensorType>(value.getType());
   };
   a.element = type(op.getQuery()).getElementType();
+  for (auto [weights, into] :
+       {std::pair(op.getKeyWeights(), &a.keyWeights),
+        std::pair(op.getValueWeights(), &a.valueWeights)})
+    for (Value weight : weights) {
+      FailureOr<unsigned> arg =
+          functionArgument(weight, op, "attn.nsa", "MLP pooling weights");
+      if (failed(arg))
+        return failure();
+      if (type(weight).getElementType() != a.element)
+        return op.emitError("the CUDA backend takes NSA's MLP pooling "
+                            "weights of the queries' element type");
+      into->push_back(*arg);
+    }
+  if (op.getPooling() == PoolingKind::mlp) {
+    a.hidden = type(op.getKeyWeights()[1]).getDimSize(1);
+    if ((a.hidden != 64 && a.hidden != 128) ||
+        type(op.getValueWeights()[1]).getDimSize(1) != a.hidden)
+      return op.emitError("the CUDA backend's NSA pooling MLPs have a "
+                          "static hidden width of 64 or 128, the same for "
+                          "keys and values");
+  }
   for (Value value : std::initializer_list<Value>{
            op.getQuery(), op.getKey(), op.getValue(), op.getResult()})
     if (type(value).getElementType() != a.element ||
@@ -128,27 +146,6 @@ constexpr const char *kKernels = R"cu(
 namespace ${NAME}_nsa {
 using Elem = $ELEM;
 constexpr float kScaleLog2 = $SCALE_LOG2;
-
-/// Kc, Vc [B, KV heads, Nc, D] (contiguous): block i is the mean of tokens
-/// [i kStride, i kStride + kBlock).
-extern "C" __global__ void __launch_bounds__(kD + kDV)
-${NAME}_compress(const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
-                 const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
-                 Elem *__restrict__ kc, Elem *__restrict__ vc, int Nc) {
-  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, d = threadIdx.x;
-  const bool key = d < kD;
-  const Elem *src = key ? k + b * ksB + h * ksH + (long long)i * kStride * ksT + d
-                        : v + b * vsB + h * vsH + (long long)i * kStride * vsT + d - kD;
-  const long long ld = key ? ksT : vsT;
-  float sum = 0.f;
-  for (int j = 0; j < kBlock; ++j)
-    sum += (float)src[j * ld];
-  const long long row = ((long long)b * kKvHeads + h) * Nc + i;
-  if (key)
-    kc[row * kD + d] = Elem(sum / kBlock);
-  else
-    vc[row * kDV + d - kD] = Elem(sum / kBlock);
-}
 
 /// Warp w of block (x, hk, b) ranks the selection blocks of token
 /// t = x kSelWarps + w for KV head hk: its rows r < kGroup are query heads
@@ -478,6 +475,209 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 } // namespace ${NAME}_nsa
 )cu";
 
+/// Kc, Vc [B, KV heads, Nc, D] (contiguous) by mean pooling: block i is the
+/// mean of tokens [i kStride, i kStride + kBlock).
+constexpr const char *kMeanPooling = R"cu(
+namespace ${NAME}_nsa {
+extern "C" __global__ void __launch_bounds__(kD + kDV)
+${NAME}_compress(const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
+                 const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
+                 Elem *__restrict__ kc, Elem *__restrict__ vc, int Nc) {
+  const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, d = threadIdx.x;
+  const bool key = d < kD;
+  const Elem *src = key ? k + b * ksB + h * ksH + (long long)i * kStride * ksT + d
+                        : v + b * vsB + h * vsH + (long long)i * kStride * vsT + d - kD;
+  const long long ld = key ? ksT : vsT;
+  float sum = 0.f;
+  for (int j = 0; j < kBlock; ++j)
+    sum += (float)src[j * ld];
+  const long long row = ((long long)b * kKvHeads + h) * Nc + i;
+  if (key)
+    kc[row * kD + d] = Elem(sum / kBlock);
+  else
+    vc[row * kDV + d - kD] = Elem(sum / kBlock);
+}
+
+} // namespace ${NAME}_nsa
+)cu";
+
+constexpr const char *kMeanPoolingLaunch = R"cu(
+    static const void *compress = attnKernel(${NAME}_compress);
+    void *args[] = {&kData, &ks[0], &ks[1], &ks[2], &vData, &vs[0], &vs[1], &vs[2], &kc, &vc, &Nci};
+    rc = attn_rt::launch(compress, dim3(Nc, kKvHeads, (unsigned)B), dim3(kD + kDV), args, 0, stream);
+)cu";
+
+/// MLP pooling: block i of Kc is relu(flat(K[i kStride + j] + pe[j], j <
+/// kBlock) W1) W2. The position encoding's share, pe W1, is one bias vector;
+/// the rest is a GEMM of 64 blocks at a time over the flattened tokens,
+/// whose rows are strided windows of K, and a second GEMM from registers.
+constexpr const char *kMlpConstants = R"cu(
+namespace ${NAME}_nsa {
+constexpr int kHidden = $HIDDEN, kMlpRows = 64, kMlpThreads = 128, kMlpStages = 3;
+constexpr int kMlpSmem = kMlpStages * (kMlpRows * 64 + 64 * kHidden) * 2;
+static_assert(kHidden * kD * 2 <= kMlpSmem && kHidden * kDV * 2 <= kMlpSmem, "W2 goes into the ring");
+} // namespace ${NAME}_nsa
+)cu";
+
+constexpr const char *kMlpPooling = R"cu(
+namespace ${NAME}_nsa {
+
+/// bias[u] = sum_r pe[r] W1[r, u] over the flattened position encoding.
+extern "C" __global__ void __launch_bounds__(kHidden)
+${NAME}_mlp_bias(const Elem *__restrict__ pe, const Elem *__restrict__ w1, float *__restrict__ bias, int rows) {
+  const int u = threadIdx.x;
+  float sum = 0.f;
+  for (int r = 0; r < rows; ++r)
+    sum += (float)pe[r] * (float)w1[(long long)r * kHidden + u];
+  bias[u] = sum;
+}
+
+/// Rows [i0, i0 + kMlpRows) of xc [B, KV heads, Nc, kDX] (contiguous); warp
+/// w takes 16 of them.
+template <int kDX>
+__device__ __forceinline__ void compressMlp(const Elem *__restrict__ x, long long xsB, long long xsH, long long xsT,
+                                            const Elem *__restrict__ w1, const Elem *__restrict__ w2,
+                                            const float *__restrict__ bias, Elem *__restrict__ xc, int Nc) {
+  using namespace attn_rt;
+  extern __shared__ __align__(128) unsigned char smem[];
+  constexpr int kSteps = kBlock * kDX / 64; // 64 flattened columns per step
+  Elem *sX = reinterpret_cast<Elem *>(smem), *sW = sX + kMlpStages * kMlpRows * 64;
+  const int i0 = blockIdx.x * kMlpRows, h = blockIdx.y, b = blockIdx.z;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, c = lane % 4;
+  const Elem *head = x + b * xsB + h * xsH;
+  // Step s reads dims [d0, d0 + 64) of token j of every block, and rows
+  // [64 s, 64 s + 64) of W1.
+  const auto loadStep = [&](int step) {
+    const int stage = step % kMlpStages, j = step / (kDX / 64), d0 = step % (kDX / 64) * 64;
+    Elem *tileX = sX + stage * kMlpRows * 64;
+    for (int e = threadIdx.x; e < kMlpRows * 8; e += kMlpThreads) {
+      const int r = e / 8, col = e % 8 * 8;
+      const bool valid = i0 + r < Nc;
+      cpAsync16(tileX + swizzle<64>(r, col),
+                valid ? head + (long long)((i0 + r) * kStride + j) * xsT + d0 + col : head, valid);
+    }
+    cpAsyncTile<kMlpThreads, 64, kHidden>(sW + stage * 64 * kHidden, w1 + (long long)step * 64 * kHidden, kHidden,
+                                          64);
+  };
+#pragma unroll
+  for (int step = 0; step < kMlpStages - 1; ++step) {
+    if (step < kSteps)
+      loadStep(step);
+    cpAsyncCommit();
+  }
+  float acc[kHidden / 8][4] = {};
+  for (int step = 0; step < kSteps; ++step) {
+    cpAsyncWait<kMlpStages - 2>();
+    __syncthreads();
+    if (step + kMlpStages - 1 < kSteps)
+      loadStep(step + kMlpStages - 1);
+    cpAsyncCommit();
+    const Elem *tileX = sX + step % kMlpStages * kMlpRows * 64, *tileW = sW + step % kMlpStages * 64 * kHidden;
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+      unsigned xa[4];
+      ldmatrixX4(xa, sharedAddress(tileX + swizzle<64>(16 * warp + lane % 16, 16 * kk + lane / 16 * 8)));
+#pragma unroll
+      for (int n = 0; n < kHidden / 16; ++n) {
+        unsigned bw[4];
+        ldmatrixX4Trans(bw, sharedAddress(tileW + swizzle<kHidden>(16 * kk + lane % 16, 16 * n + lane / 16 * 8)));
+        mmaM16N8K16<Elem>(acc[2 * n], xa, bw[0], bw[1]);
+        mmaM16N8K16<Elem>(acc[2 * n + 1], xa, bw[2], bw[3]);
+      }
+    }
+  }
+  cpAsyncWait<0>();
+  __syncthreads();
+  // W2 into the ring while the activations become A fragments.
+  cpAsyncTile<kMlpThreads, kHidden, kDX>(sX, w2, kDX, kHidden);
+  cpAsyncCommit();
+  unsigned act[kHidden / 16][4];
+#pragma unroll
+  for (int n = 0; n < kHidden / 8; ++n) {
+    const float b0 = bias[8 * n + 2 * c], b1 = bias[8 * n + 2 * c + 1];
+    act[n / 2][n % 2 * 2] = pack2<Elem>(fmaxf(acc[n][0] + b0, 0.f), fmaxf(acc[n][1] + b1, 0.f));
+    act[n / 2][n % 2 * 2 + 1] = pack2<Elem>(fmaxf(acc[n][2] + b0, 0.f), fmaxf(acc[n][3] + b1, 0.f));
+  }
+  cpAsyncWait<0>();
+  __syncthreads();
+  float out[kDX / 8][4] = {};
+#pragma unroll
+  for (int k = 0; k < kHidden / 16; ++k)
+#pragma unroll
+    for (int n = 0; n < kDX / 16; ++n) {
+      unsigned bw[4];
+      ldmatrixX4Trans(bw, sharedAddress(sX + swizzle<kDX>(16 * k + lane % 16, 16 * n + lane / 16 * 8)));
+      mmaM16N8K16<Elem>(out[2 * n], act[k], bw[0], bw[1]);
+      mmaM16N8K16<Elem>(out[2 * n + 1], act[k], bw[2], bw[3]);
+    }
+  Elem *rows = xc + ((long long)b * kKvHeads + h) * Nc * kDX;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const int i = i0 + 16 * warp + lane / 4 + 8 * half;
+    if (i < Nc)
+#pragma unroll
+      for (int n = 0; n < kDX / 8; ++n)
+        *reinterpret_cast<unsigned *>(rows + (long long)i * kDX + 8 * n + 2 * c) =
+            pack2<Elem>(out[n][2 * half], out[n][2 * half + 1]);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(kMlpThreads)
+${NAME}_compress_keys(const Elem *__restrict__ k, long long ksB, long long ksH, long long ksT,
+                      const Elem *__restrict__ w1, const Elem *__restrict__ w2, const float *__restrict__ bias,
+                      Elem *__restrict__ kc, int Nc) {
+  compressMlp<kD>(k, ksB, ksH, ksT, w1, w2, bias, kc, Nc);
+}
+
+extern "C" __global__ void __launch_bounds__(kMlpThreads)
+${NAME}_compress_values(const Elem *__restrict__ v, long long vsB, long long vsH, long long vsT,
+                        const Elem *__restrict__ w1, const Elem *__restrict__ w2, const float *__restrict__ bias,
+                        Elem *__restrict__ vc, int Nc) {
+  compressMlp<kDV>(v, vsB, vsH, vsT, w1, w2, bias, vc, Nc);
+}
+} // namespace ${NAME}_nsa
+)cu";
+
+constexpr const char *kMlpPoolingCheck = R"cu(
+  const attn_cuda_tensor *pooling[2][3] = {{pk, w1k, w2k}, {pv, w1v, w2v}};
+  for (int x = 0; x < 2; ++x) {
+    const int64_t dx = x ? kDV : kD;
+    const attn_cuda_tensor *pe = pooling[x][0], *w1 = pooling[x][1], *w2 = pooling[x][2];
+    if (pe->shape[0] != kBlock || pe->shape[1] != dx || w1->shape[0] != kBlock * dx || w1->shape[1] != kHidden ||
+        w2->shape[0] != kHidden || w2->shape[1] != dx)
+      return attnFail(1, "the %s pooling weights [%lld, %lld], [%lld, %lld], [%lld, %lld] are not [%d, %lld], "
+                         "[%lld, %d] and [%d, %lld]", x ? "value" : "key", (long long)pe->shape[0],
+                      (long long)pe->shape[1], (long long)w1->shape[0], (long long)w1->shape[1],
+                      (long long)w2->shape[0], (long long)w2->shape[1], kBlock, (long long)dx,
+                      (long long)(kBlock * dx), kHidden, kHidden, (long long)dx);
+    for (const attn_cuda_tensor *w : pooling[x])
+      if (w->strides[1] != 1 || w->strides[0] != w->shape[1] || (uintptr_t)w->data % 16)
+        return attnFail(2, "the pooling weights must be contiguous with 16-byte aligned data");
+  }
+)cu";
+
+constexpr const char *kMlpPoolingLaunch = R"cu(
+    static const void *biasKernel = attnKernel(${NAME}_mlp_bias);
+    static const void *compressKeys = attn_rt::withSharedBytes(attnKernel(${NAME}_compress_keys), kMlpSmem);
+    static const void *compressValues = attn_rt::withSharedBytes(attnKernel(${NAME}_compress_values), kMlpSmem);
+    float *keyBias = (float *)((char *)lse + lseBytes + selectionBytes), *valueBias = keyBias + kHidden;
+    void *pkData = pk->data, *w1kData = w1k->data, *w2kData = w2k->data;
+    void *pvData = pv->data, *w1vData = w1v->data, *w2vData = w2v->data;
+    int keyRows = kBlock * kD, valueRows = kBlock * kDV;
+    void *keyBiasArgs[] = {&pkData, &w1kData, &keyBias, &keyRows};
+    void *valueBiasArgs[] = {&pvData, &w1vData, &valueBias, &valueRows};
+    void *keyArgs[] = {&kData, &ks[0], &ks[1], &ks[2], &w1kData, &w2kData, &keyBias, &kc, &Nci};
+    void *valueArgs[] = {&vData, &vs[0], &vs[1], &vs[2], &w1vData, &w2vData, &valueBias, &vc, &Nci};
+    const dim3 grid((Nc + kMlpRows - 1) / kMlpRows, kKvHeads, (unsigned)B);
+    rc = attn_rt::launch(biasKernel, dim3(1), dim3(kHidden), keyBiasArgs, 0, stream);
+    if (rc == 0)
+      rc = attn_rt::launch(biasKernel, dim3(1), dim3(kHidden), valueBiasArgs, 0, stream);
+    if (rc == 0)
+      rc = attn_rt::launch(compressKeys, grid, dim3(kMlpThreads), keyArgs, kMlpSmem, stream);
+    if (rc == 0)
+      rc = attn_rt::launch(compressValues, grid, dim3(kMlpThreads), valueArgs, kMlpSmem, stream);
+)cu";
+
 constexpr const char *kLauncher = R"cu(
 extern "C" int $NAME($PARAMS, int *selection, void *stream) {
   using namespace ${NAME}_nsa;
@@ -501,7 +701,7 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
                          "of multiples of 8 elements and 16-byte aligned data");
   if (gates->strides[3] != 1 || out->strides[3] != 1)
     return attnFail(2, "gates and the output need a contiguous last dim");
-  if (B == 0 || T == 0)
+$POOLING_CHECK  if (B == 0 || T == 0)
     return 0;
   const int Nc = T < kBlock ? 0 : (int)((T - kBlock) / kStride + 1);
   const int nSel = (int)((T + kSelBlock - 1) / kSelBlock);
@@ -519,9 +719,10 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
   const size_t kcBytes = align((size_t)B * kKvHeads * Nc * kD * 2), vcBytes = align((size_t)B * kKvHeads * Nc * kDV * 2);
   const size_t branchBytes = align((size_t)B * kHeads * T * kDV * 2), lseBytes = align((size_t)B * kHeads * T * 4);
   const size_t selectionBytes = selection ? 0 : align((size_t)B * kKvHeads * T * kTop * 4);
+  const size_t poolingBytes = $POOLING_BYTES;
   cudaStream_t s = (cudaStream_t)stream;
   char *scratch = nullptr;
-  if (int rc = attn_rt::scratch((void **)&scratch, kcBytes + vcBytes + 2 * branchBytes + lseBytes + selectionBytes, s))
+  if (int rc = attn_rt::scratch((void **)&scratch, kcBytes + vcBytes + 2 * branchBytes + lseBytes + selectionBytes + poolingBytes, s))
     return rc;
   void *kc = scratch, *vc = scratch + kcBytes;
   void *compressed = scratch + kcBytes + vcBytes, *window = (char *)compressed + branchBytes;
@@ -533,7 +734,6 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
   attn_cuda_tensor kcT = tensor(kc, kKvHeads, Nc, kD), vcT = tensor(vc, kKvHeads, Nc, kDV);
   attn_cuda_tensor compressedT = tensor(compressed, kHeads, T, kDV), windowT = tensor(window, kHeads, T, kDV);
 
-  static const void *compress = attnKernel(${NAME}_compress);
   static const void *select = attn_rt::withSharedBytes(attnKernel(${NAME}_select), smemLimit);
   static const void *selected = attn_rt::withSharedBytes(attnKernel(${NAME}_selected), kSlcSmem);
   void *kData = k->data, *vData = v->data, *qData = q->data, *gData = gates->data, *outData = out->data;
@@ -544,10 +744,7 @@ extern "C" int $NAME($PARAMS, int *selection, void *stream) {
   long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
   int Ti = (int)T, Nci = Nc, nSeli = nSel;
   int rc = 0;
-  if (Nc > 0) {
-    void *args[] = {&kData, &ks[0], &ks[1], &ks[2], &vData, &vs[0], &vs[1], &vs[2], &kc, &vc, &Nci};
-    rc = attn_rt::launch(compress, dim3(Nc, kKvHeads, (unsigned)B), dim3(kD + kDV), args, 0, stream);
-    if (rc == 0)
+  if (Nc > 0) {$POOLING_LAUNCH    if (rc == 0)
       rc = ${NAME}_cmp_ns::${NAME}_cmp(q, &kcT, &vcT, &compressedT, lse, stream);
   } else if (cudaMemsetAsync(compressed, 0, branchBytes, s) != cudaSuccess) {
     rc = attnFail(4, "%s", cudaGetErrorString(cudaGetLastError()));
@@ -632,15 +829,25 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
       (name + "_win").str(), arch, winModule);
   if (failed(cmp) || failed(win))
     return failure();
-  std::string params = argumentParameters(a.function,
-                                          [&](unsigned i) -> StringRef {
-                                            return i == a.query   ? "q"
-                                                   : i == a.key   ? "k"
-                                                   : i == a.value ? "v"
-                                                   : i == a.gates ? "gates"
-                                                                  : "";
-                                          }) +
-                       "attn_cuda_tensor *out";
+  bool mlp = op.getPooling() == PoolingKind::mlp;
+  std::string params =
+      argumentParameters(
+          a.function,
+          [&](unsigned i) -> StringRef {
+            static constexpr StringRef keyWeights[] = {"pk", "w1k", "w2k"},
+                                       valueWeights[] = {"pv", "w1v", "w2v"};
+            for (unsigned w = 0; w < a.keyWeights.size(); ++w)
+              if (i == a.keyWeights[w])
+                return keyWeights[w];
+              else if (i == a.valueWeights[w])
+                return valueWeights[w];
+            return i == a.query   ? "q"
+                   : i == a.key   ? "k"
+                   : i == a.value ? "v"
+                   : i == a.gates ? "gates"
+                                  : "";
+          }) +
+      "attn_cuda_tensor *out";
   std::vector<std::pair<StringRef, std::string>> names = {
       {"NAME", name.str()},
       {"H", std::to_string(a.heads)},
@@ -662,12 +869,21 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
       {"SCALE_LOG2",
        llvm::formatv("{0:e9}f", op.getScale().convertToDouble() * M_LOG2E)
            .str()},
+      {"HIDDEN", std::to_string(a.hidden)},
+      {"POOLING_BYTES", mlp ? "2 * kHidden * 4" : "0"},
       {"PARAMS", params}};
+  names.push_back({"POOLING_CHECK",
+                   mlp ? substitute(kMlpPoolingCheck, names) : std::string()});
+  names.push_back(
+      {"POOLING_LAUNCH",
+       substitute(mlp ? kMlpPoolingLaunch : kMeanPoolingLaunch, names)});
   KernelParts parts;
   parts.runtimeHeader = cmp->runtimeHeader;
-  parts.constants =
-      cmp->constants + win->constants + substitute(kConstants, names);
-  parts.device = cmp->device + win->device + substitute(kKernels, names);
+  parts.constants = cmp->constants + win->constants +
+                    substitute(kConstants, names) +
+                    (mlp ? substitute(kMlpConstants, names) : std::string());
+  parts.device = cmp->device + win->device + substitute(kKernels, names) +
+                 substitute(mlp ? kMlpPooling : kMeanPooling, names);
   parts.launcher = cmp->launcher + win->launcher + substitute(kLauncher, names);
   parts.parameters = params + ", int *selection";
   parts.doc =
