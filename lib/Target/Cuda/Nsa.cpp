@@ -224,6 +224,7 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   };
   if (kSelFixedPattern)
     buildIndicator(0);
+  const int kLane = swizzleLane<kD>(lane % 8 + 8 * (lane / 16), lane / 8 % 2);
 
   for (int i = 0; i < tiles; ++i) {
     cpAsyncWait<kSelStages - 2>();
@@ -238,8 +239,7 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
 #pragma unroll
       for (int n = 0; n < kSelBN / 16; ++n) {
         unsigned bk[4];
-        ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * n + lane % 8 + 8 * (lane / 16),
-                                                         16 * kk + lane / 8 % 2 * 8)));
+        ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk) + 16 * n * kD));
         mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
         mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
       }
@@ -403,6 +403,9 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
     o[j] = 0.f;
   float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
   unsigned qa[kD / 16][4];
+  // The warp's 16 keys of each tile, as ldmatrix rows of K and of V.
+  const int kLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
+            vLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
   for (int i = 0; i < tiles; ++i) {
     const int stage = i % kSlcStages;
     cpAsyncWait<kSlcStages - 2>();
@@ -421,8 +424,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
       unsigned bk[4];
-      ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * warp + lane % 8 + 8 * (lane / 16),
-                                                       16 * kk + lane / 8 % 2 * 8)));
+      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk)));
       mmaM16N8K16<Elem>(&s[0], qa[kk], bk[0], bk[1]);
       mmaM16N8K16<Elem>(&s[4], qa[kk], bk[2], bk[3]);
     }
@@ -440,7 +442,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 #pragma unroll
     for (int n = 0; n < kDV / 16; ++n) {
       unsigned bv[4];
-      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzle<kDV>(16 * warp + lane % 16, 16 * n + lane / 16 * 8)));
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(vLane, n)));
       mmaM16N8K16<Elem>(&o[8 * n], p[0], bv[0], bv[1]);
       mmaM16N8K16<Elem>(&o[8 * n + 4], p[0], bv[2], bv[3]);
     }

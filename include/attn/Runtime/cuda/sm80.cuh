@@ -27,6 +27,18 @@ template <int kCols> __device__ inline int swizzle(int row, int col) {
          (col & 7);
 }
 
+/// ldmatrix addresses into a swizzled tile without per-load arithmetic: a
+/// lane that reads row `row` (any row of the same value mod 8 gives the same
+/// pattern) at 8-column half `half` of each 16-column step kk reads element
+/// swizzleStep(swizzleLane<kCols>(row, half), kk) == swizzle<kCols>(row,
+/// 16 kk + 8 half); the step is an XOR and an add of constants.
+template <int kCols> __device__ inline int swizzleLane(int row, int half) {
+  return row * kCols + ((row & 6) | ((half ^ row) & 1)) * 8;
+}
+__device__ inline int swizzleStep(int laneOffset, int kk) {
+  return (laneOffset ^ (kk % 4 * 16)) + kk / 4 * 64;
+}
+
 // --- cp.async ----------------------------------------------------------------
 
 /// Starts a 16-byte copy from global to shared memory, bypassing L1. When
@@ -66,13 +78,29 @@ __device__ inline void cpAsyncTile(Elem *tile, const Elem *src, long long stride
                                    int rows) {
   constexpr int kChunks = kCols / 8;
   static_assert(kRows * kChunks % kThreads == 0, "whole chunks per thread");
+  // A thread's chunks sit kPass rows apart in one column; when kPass keeps
+  // the swizzle pattern (a multiple of 8 rows), each one is the first plus a
+  // constant, so the index arithmetic is done once.
+  constexpr int kPass = kThreads / kChunks;
+  if constexpr (kThreads % kChunks == 0 && kPass % 8 == 0) {
+    const int r0 = threadIdx.x % kThreads / kChunks, c = threadIdx.x % kChunks * 8;
+    Elem *dst = tile + swizzle<kCols>(r0, c);
+    const Elem *from = src + r0 * stride + c;
 #pragma unroll
-  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
-    const int chunk = i * kThreads + threadIdx.x % kThreads;
-    const int r = chunk / kChunks, c = chunk % kChunks * 8;
-    const bool valid = r < rows;
-    cpAsync16(tile + swizzle<kCols>(r, c), valid ? src + r * stride + c : src,
-              valid);
+    for (int i = 0; i < kRows / kPass; ++i) {
+      const bool valid = r0 + i * kPass < rows;
+      cpAsync16(dst + i * kPass * kCols, valid ? from + i * kPass * stride : src,
+                valid);
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
+      const int chunk = i * kThreads + threadIdx.x % kThreads;
+      const int r = chunk / kChunks, c = chunk % kChunks * 8;
+      const bool valid = r < rows;
+      cpAsync16(tile + swizzle<kCols>(r, c),
+                valid ? src + r * stride + c : src, valid);
+    }
   }
 }
 
