@@ -32,6 +32,9 @@ constexpr int kDecodeSmem = kDecodeQBytes + kDecodeRingBytes;
 static_assert(kDecodeWarps * kDecodeRows * (kDV + 2) * 4 <= kDecodeRingBytes,
               "the merge reuses the ring");
 static_assert(kDecodeSmem <= 163 * 1024, "decode tiles exceed the shared memory of an sm_80 block");
+// The merge kernel: one block per query row, splits up to a few waves of
+// decode blocks.
+constexpr int kDecodeCombineThreads = 128, kDecodeMaxSplits = 1024;
 
 )cu";
 
@@ -92,6 +95,11 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   for (int j = 0; j < kDV / 2; ++j)
     o[j] = 0.f;
   float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+  // The queries' fragments stay in registers; the warp's 16 keys of each
+  // tile are ldmatrix rows of K and V at fixed lane offsets.
+  unsigned qa[kD / 16][4];
+  const int kLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
+            vLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
 
   for (int i = 0; i < count; ++i) {
     const int stage = i % kDecodeStages;
@@ -103,15 +111,17 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
     cpAsyncCommit();
 
     const $ELEM *kTile = sK + stage * kDecodeBN * kD, *vTile = sV + stage * kDecodeBN * kDV;
+    if (i == 0)
+#pragma unroll
+      for (int kk = 0; kk < kD / 16; ++kk)
+        ldmatrixX4(qa[kk], sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
     float s[8] = {};
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
-      unsigned a[4], bk[4];
-      ldmatrixX4(a, sharedAddress(sQ + swizzle<kD>(lane % 16, 16 * kk + lane / 16 * 8)));
-      ldmatrixX4(bk, sharedAddress(kTile + swizzle<kD>(16 * warp + lane % 8 + 8 * (lane / 16),
-                                                       16 * kk + lane / 8 % 2 * 8)));
-      mmaM16N8K16<$ELEM>(&s[0], a, bk[0], bk[1]);
-      mmaM16N8K16<$ELEM>(&s[4], a, bk[2], bk[3]);
+      unsigned bk[4];
+      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk)));
+      mmaM16N8K16<$ELEM>(&s[0], qa[kk], bk[0], bk[1]);
+      mmaM16N8K16<$ELEM>(&s[4], qa[kk], bk[2], bk[3]);
     }
     float tileMax[2] = {rowMax[0], rowMax[1]};
     if (attnTileVisible(0, T - 1, s0, s0 + 15, T, L))
@@ -123,7 +133,7 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
 #pragma unroll
     for (int n = 0; n < kDV / 16; ++n) {
       unsigned bv[4];
-      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzle<kDV>(16 * warp + lane % 16, 16 * n + lane / 16 * 8)));
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(vLane, n)));
       mmaM16N8K16<$ELEM>(&o[8 * n], p[0], bv[0], bv[1]);
       mmaM16N8K16<$ELEM>(&o[8 * n + 4], p[0], bv[2], bv[3]);
     }
@@ -151,24 +161,49 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   }
 }
 
-/// Merges the splits' partial rows: one block per (b, h, t) row.
-extern "C" __global__ void ${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTotal,
-                                         int T, $ELEM *__restrict__ out, long long osB, long long osH,
-                                         long long osT, float *__restrict__ lse) {
+/// Merges the splits' partial rows: one block of kDecodeCombineThreads per
+/// (b, h, t) row. The splits' weights come first, in parallel and into
+/// shared memory, so the sums over splits are independent loads.
+extern "C" __global__ void __launch_bounds__(kDecodeCombineThreads)
+${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTotal, int T,
+                $ELEM *__restrict__ out, long long osB, long long osH, long long osT, float *__restrict__ lse) {
+  __shared__ float weight[kDecodeMaxSplits], reduce[kDecodeCombineThreads / 32];
   const long long row = blockIdx.x;
   const int t = row % T, h = row / T % kHeads, b = row / T / kHeads;
-  float m = -INFINITY;
-  for (int j = 0; j < splits; ++j)
-    m = fmaxf(m, partial[(j * rowsTotal + row) * (kDV + 2) + kDV]);
-  const float base = m == -INFINITY ? 0.f : m;
-  for (int d = threadIdx.x; d < kDV; d += blockDim.x) {
-    float sum = 0.f, acc = 0.f;
-    for (int j = 0; j < splits; ++j) {
-      const float *src = partial + (j * rowsTotal + row) * (kDV + 2);
-      const float f = exp2f(src[kDV] - base);
-      sum += src[kDV + 1] * f;
-      acc += src[d] * f;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const auto blockReduce = [&](float x, bool max) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset /= 2) {
+      const float other = __shfl_xor_sync(0xffffffffu, x, offset);
+      x = max ? fmaxf(x, other) : x + other;
     }
+    if (lane == 0)
+      reduce[warp] = x;
+    __syncthreads();
+    x = reduce[0];
+#pragma unroll
+    for (int w = 1; w < kDecodeCombineThreads / 32; ++w)
+      x = max ? fmaxf(x, reduce[w]) : x + reduce[w];
+    __syncthreads();
+    return x;
+  };
+  float m = -INFINITY;
+  for (int j = threadIdx.x; j < splits; j += kDecodeCombineThreads)
+    m = fmaxf(m, partial[(j * rowsTotal + row) * (kDV + 2) + kDV]);
+  m = blockReduce(m, true);
+  const float base = m == -INFINITY ? 0.f : m;
+  float sum = 0.f;
+  for (int j = threadIdx.x; j < splits; j += kDecodeCombineThreads) {
+    const float *src = partial + (j * rowsTotal + row) * (kDV + 2);
+    weight[j] = exp2f(src[kDV] - base);
+    sum += src[kDV + 1] * weight[j];
+  }
+  sum = blockReduce(sum, false); // also orders the weights' stores
+  for (int d = threadIdx.x; d < kDV; d += kDecodeCombineThreads) {
+    float acc = 0.f;
+#pragma unroll 8
+    for (int j = 0; j < splits; ++j)
+      acc += partial[(j * rowsTotal + row) * (kDV + 2) + d] * weight[j];
     out[b * osB + h * osH + t * osT + d] = $ELEM(sum > 0.f ? acc / sum : 0.f);
     if (lse && d == 0)
       lse[row] = sum > 0.f ? (m + log2f(sum)) * 0.69314718056f : -INFINITY;
@@ -186,14 +221,23 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
   static const void *combine = attnKernel(${NAME}_combine);
   if (!decode || !combine)
     return 4;
-  // Splits: one wave of blocks over all (batch, KV head) pairs.
-  int device = 0, sms = 132, perSm = 1;
-  if (cudaGetDevice(&device) == cudaSuccess)
+  // Splits: one wave of blocks over all (batch, KV head) pairs. The
+  // device's block slots are asked once per device (host calls cost more
+  // than a short decode).
+  static int slotsOf[64] = {};
+  int device = 0;
+  cudaGetDevice(&device);
+  int &slots = slotsOf[device % 64];
+  if (slots == 0) {
+    int sms = 132, perSm = 1;
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, decode, kDecodeThreads, kDecodeSmem);
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, decode, kDecodeThreads, kDecodeSmem);
+    slots = std::max(1, perSm) * sms;
+  }
   const long long tiles = std::max<long long>(1, (S + kDecodeBN - 1) / kDecodeBN);
   const long long pairs = B * kKvHeads;
-  const long long wanted = std::max<long long>(1, std::min(tiles, std::max(1, perSm) * (long long)sms / pairs));
+  const long long wanted = std::max<long long>(
+      1, std::min({tiles, (long long)slots / pairs, (long long)kDecodeMaxSplits}));
   int tilesPerSplit = (int)((tiles + wanted - 1) / wanted);
   const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
   cudaStream_t s = (cudaStream_t)stream;
@@ -217,7 +261,8 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
                                decodeArgs, kDecodeSmem, stream);
   if (status == 0 && splits > 1) {
     void *combineArgs[] = {&partial, &splitCount, &rowsTotal, &Ti, &outData, &os[0], &os[1], &os[2], &lse};
-    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(128), combineArgs, 0, stream);
+    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(kDecodeCombineThreads), combineArgs, 0,
+                             stream);
   }
   if (partial)
     cudaFreeAsync(partial, s);
