@@ -5,7 +5,8 @@
             `attention-opt --emit=cuda` (sm_90a): the issue's shape (64 query heads
             over 4 KV heads, D = 128, bf16, the paper's block sizes) and small
             variants (1 and 4 query heads per KV head, f16, bf16 gates, another
-            gate-column order, smaller blocks).
+            gate-column order, smaller blocks, MLP pooling); two of them also
+            for sm_80 (DIR/sm_80, mma.sync branch kernels, run as compute_80 PTX).
   run DIR   (on the GPU) builds them with nvcc, checks each against an independent
             PyTorch NSA in f64 on fresh random inputs (T = 1, below one block, not a
             multiple of any block; constant keys for ties), then times the issue's
@@ -45,6 +46,9 @@ VARIANTS = {
     "nsa_mlp": (16, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (32, 16, 64, 16, 1, 2, 512), 64),
 }
 
+# Also emitted for sm_80 (the branches as mma.sync kernels).
+SM80_VARIANTS = ("nsa_paper", "nsa_mlp")
+
 
 def program(name, Hq, Hkv, D, dtype, gdtype, columns, sizes, hidden=None):
     l, d, sel, top, initial, local, window = sizes
@@ -76,6 +80,11 @@ def emit(args):
         with open(path, "w") as f:
             f.write(program(name, *spec))
         subprocess.run([args.compiler, path, "--emit=cuda", "-o", args.dir], check=True)
+    sm80 = os.path.join(args.dir, "sm_80")
+    os.makedirs(sm80, exist_ok=True)
+    for name in SM80_VARIANTS:
+        subprocess.run([args.compiler, os.path.join(args.dir, name + ".mlir"), "--emit=cuda",
+                        "--cuda-arch=sm_80", "-o", sm80], check=True)
     print("wrote", args.dir)
 
 
@@ -165,6 +174,8 @@ def run(args):
     include = args.include or os.path.join(ROOT, "include")
     libs = {name: build(args.dir, name, include, "sm_90a") for name in VARIANTS}
     libs["nsa_g1_nvrtc"] = build_nvrtc(args.dir, "nsa_g1", include)
+    for name in SM80_VARIANTS:
+        libs[name + "_sm80"] = build(os.path.join(args.dir, "sm_80"), name, include, "sm_80")
     dt = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
 
     def inputs(spec, B, T, gen, constant_keys=False):
@@ -198,7 +209,7 @@ def run(args):
     cases = [(1, 1, False), (2, 31, False), (1, 100, False), (2, 333, False), (1, 1000, False),
              (1, 200, True)]
     for name, lib in libs.items():
-        spec = VARIANTS[name.replace("_nvrtc", "")]
+        spec = VARIANTS[name.replace("_nvrtc", "").replace("_sm80", "")]
         top = spec[6][3]
         for B, T, constant in cases:
             if name == "nsa_paper" and T == 1000:
