@@ -120,7 +120,7 @@ constexpr int kGateCompressed = $GATE_COMPRESSED, kGateSelected = $GATE_SELECTED
 // keeps its token's selection-block scores in shared memory, where its
 // queries were before they went to registers.
 constexpr int kSelWarps = 8, kSelThreads = 32 * kSelWarps, kSelBN = 64, kSelStages = 3;
-constexpr int kSelFixedBytes = kSelStages * kSelBN * kD * 2;
+constexpr int kSelFixedBytes = kSelStages * kSelBN * kD * 2 + 1024; // + alignment
 constexpr int kSelQBytes = kSelWarps * 16 * kD * 2;
 // The selection blocks that one tile's keys overlap, in 8-column MMA tiles;
 // whether every tile overlaps them in the same pattern.
@@ -159,7 +159,8 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   extern __shared__ __align__(128) unsigned char smem[];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
   const int hk = blockIdx.y, b = blockIdx.z, t0 = blockIdx.x * kSelWarps, t = t0 + warp;
-  Elem *sK = reinterpret_cast<Elem *>(smem);
+  // The ring starts on 1024 bytes, where the 128-byte swizzle pattern does.
+  Elem *sK = reinterpret_cast<Elem *>(smem + (1024 - sharedAddress(smem) % 1024) % 1024);
   Elem *sQ = sK + kSelStages * kSelBN * kD;
   float *score = reinterpret_cast<float *>(sQ) + warp * nSel;
 
@@ -176,8 +177,8 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
   cpAsyncCommit();
   const Elem *kHead = kc + ((long long)b * kKvHeads + hk) * Nc * kD;
   const auto loadTile = [&](int i) {
-    cpAsyncTile<kSelThreads, kSelBN, kD>(sK + i % kSelStages * kSelBN * kD, kHead + (long long)i * kSelBN * kD,
-                                         kD, Nc - i * kSelBN);
+    $SEL_TILE_COPY<kSelThreads, kSelBN, kD>(sK + i % kSelStages * kSelBN * kD, kHead + (long long)i * kSelBN * kD,
+                                            kD, Nc - i * kSelBN);
   };
 #pragma unroll
   for (int i = 0; i < kSelStages - 1; ++i) {
@@ -223,26 +224,16 @@ ${NAME}_select(const Elem *__restrict__ q, long long qsB, long long qsH, long lo
         }
   };
   if (kSelFixedPattern)
-    buildIndicator(0);
-  const int kLane = swizzleLane<kD>(lane % 8 + 8 * (lane / 16), lane / 8 % 2);
+    buildIndicator(0);$SEL_SCORES_SETUP
 
   for (int i = 0; i < tiles; ++i) {
-    cpAsyncWait<kSelStages - 2>();
+    cpAsyncWait<kSelStages - 2>();$SEL_TILE_FENCE
     __syncthreads();
     if (i + kSelStages - 1 < tiles)
       loadTile(i + kSelStages - 1);
     cpAsyncCommit();
     const Elem *kTile = sK + i % kSelStages * kSelBN * kD;
-    float s[kSelBN / 8][4] = {};
-#pragma unroll
-    for (int kk = 0; kk < kD / 16; ++kk)
-#pragma unroll
-      for (int n = 0; n < kSelBN / 16; ++n) {
-        unsigned bk[4];
-        ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk) + 16 * n * kD));
-        mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
-        mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
-      }
+    float s[kSelBN / 8][4];$SEL_SCORES
     // The probabilities as f16 A fragments of 16 keys (invisible keys give
     // 0; most tiles have none, and skip the test)...
     const int key0 = i * kSelBN;
@@ -476,6 +467,38 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 }
 } // namespace ${NAME}_nsa
 )cu";
+
+/// select's scores S = Q Kc^T of a 64-key tile into s, in the m16n8
+/// accumulator layout. mma.sync (sm_80): each warp reads the tile through
+/// ldmatrix for its own 16 rows.
+constexpr const char *kSelectScoresSetupMma = R"cu(
+  const int kLane = swizzleLane<kD>(lane % 8 + 8 * (lane / 16), lane / 8 % 2);)cu";
+constexpr const char *kSelectScoresMma = R"cu(
+#pragma unroll
+    for (int n = 0; n < kSelBN / 8; ++n)
+      s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk)
+#pragma unroll
+      for (int n = 0; n < kSelBN / 16; ++n) {
+        unsigned bk[4];
+        ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk) + 16 * n * kD));
+        mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
+        mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
+      })cu";
+
+/// wgmma (sm_90a): each warpgroup's four tokens (64 rows, A from the warps'
+/// registers) against the tile in the 128-byte-swizzled layout, read once
+/// per warpgroup; cp.async writes it, so a proxy fence precedes the barrier.
+constexpr const char *kSelectScoresWgmma = R"cu(
+    float(&acc)[kSelBN / 2] = reinterpret_cast<float(&)[kSelBN / 2]>(s);
+    wgmmaFence();
+#pragma unroll
+    for (int kk = 0; kk < kD / 16; ++kk)
+      wgmmaSelectScores(acc, qa[kk], wgmmaDescriptor(kTile + kk / 4 * kSelBN * 64 + kk % 4 * 16, 16, 1024), kk);
+    wgmmaCommit();
+    wgmmaWait<0>();
+    registerFence(acc);)cu";
 
 /// Kc, Vc [B, KV heads, Nc, D] (contiguous) by mean pooling: block i is the
 /// mean of tokens [i kStride, i kStride + kBlock).
@@ -873,6 +896,12 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
            .str()},
       {"HIDDEN", std::to_string(a.hidden)},
       {"POOLING_BYTES", mlp ? "2 * kHidden * 4" : "0"},
+      {"SEL_TILE_COPY",
+       arch == Arch::sm90a ? "cpAsyncTileSw128" : "cpAsyncTile"},
+      {"SEL_TILE_FENCE", arch == Arch::sm90a ? "\n    fenceProxyAsync();" : ""},
+      {"SEL_SCORES_SETUP", arch == Arch::sm90a ? "" : kSelectScoresSetupMma},
+      {"SEL_SCORES",
+       arch == Arch::sm90a ? kSelectScoresWgmma : kSelectScoresMma},
       {"PARAMS", params}};
   names.push_back({"POOLING_CHECK",
                    mlp ? substitute(kMlpPoolingCheck, names) : std::string()});
@@ -884,7 +913,16 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
   parts.constants = cmp->constants + win->constants +
                     substitute(kConstants, names) +
                     (mlp ? substitute(kMlpConstants, names) : std::string());
-  parts.device = cmp->device + win->device + substitute(kKernels, names) +
+  std::string selectWgmma =
+      arch == Arch::sm90a
+          ? "namespace " + name.str() + "_nsa {\n" +
+                wgmmaFunction("wgmmaSelectScores", 64,
+                              a.element.isBF16() ? "bf16" : "f16", true,
+                              false) +
+                "} // namespace " + name.str() + "_nsa\n"
+          : std::string();
+  parts.device = cmp->device + win->device + selectWgmma +
+                 substitute(kKernels, names) +
                  substitute(mlp ? kMlpPooling : kMeanPooling, names);
   parts.launcher = cmp->launcher + win->launcher + substitute(kLauncher, names);
   parts.parameters = params + ", int *selection";

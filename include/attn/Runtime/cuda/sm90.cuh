@@ -77,6 +77,25 @@ __device__ inline void tmaLoad4d(void *dst, const TensorMap *map,
 
 // --- wgmma -----------------------------------------------------------------
 
+/// As cpAsyncTile, into the layout that TMA's 128-byte swizzle writes and
+/// wgmmaDescriptor reads: kCols / 64 blocks of [kRows][64] elements, 16-byte
+/// chunks XOR-swizzled by the row mod 8. `tile` must be 1024-byte aligned.
+template <int kThreads, int kRows, int kCols, typename Elem>
+__device__ inline void cpAsyncTileSw128(Elem *tile, const Elem *src,
+                                        long long stride, int rows) {
+  constexpr int kChunks = kCols / 8;
+  static_assert(kCols % 64 == 0 && kRows * kChunks % kThreads == 0,
+                "whole 64-column blocks, whole chunks per thread");
+#pragma unroll
+  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
+    const int chunk = i * kThreads + threadIdx.x % kThreads;
+    const int r = chunk / kChunks, c = chunk % kChunks;
+    const bool valid = r < rows;
+    cpAsync16(tile + c / 8 * kRows * 64 + r * 64 + ((c % 8) ^ (r % 8)) * 8,
+              valid ? src + r * stride + c * 8 : src, valid);
+  }
+}
+
 /// A wgmma shared-memory matrix descriptor for a tile written by TMA with
 /// 128-byte swizzling: rows of 128 bytes, 8-row atoms of 1024 bytes.
 /// `leadingBytes` and `strideBytes` are the descriptor's leading and stride
