@@ -212,18 +212,25 @@ FailureOr<OwningOpRef<NsaOp>> buildNsa(GateCombineOp op, const NsaParts &parts,
   OpBuilder detached(op.getContext());
   SelectBlocksOp selection = parts.selection;
   CompressOp keys = parts.keys, values = parts.values;
+  // The context's diagnostic handlers are shared with the threads running
+  // this pass on other functions: the candidate carries a location naming
+  // this op, and the handler takes only diagnostics at it.
+  Location candidate = OpaqueLoc::get<Operation *>(op, op.getLoc());
   OwningOpRef<NsaOp> fused = NsaOp::create(
-      detached, op.getLoc(), op.getType(), parts.query, parts.key, parts.value,
+      detached, candidate, op.getType(), parts.query, parts.key, parts.value,
       op.getGates(), keys.getWeights(), values.getWeights(), parts.columns,
       keys.getPooling(), keys.getBlock(), keys.getStride(),
       selection.getBlock(), selection.getTop(), selection.getInitial(),
       selection.getLocal(), parts.window, APFloat(parts.scale));
   ScopedDiagnosticHandler capture(op.getContext(), [&](Diagnostic &diag) {
+    if (diag.getLocation() != candidate)
+      return failure();
     why = diag.str();
     return success();
   });
   if (failed(verify(*fused)))
     return failure();
+  fused->getOperation()->setLoc(op.getLoc());
   return fused;
 }
 
