@@ -298,8 +298,9 @@ def run(args):
     checks = []
     # (B, T, strong decay): T = 1, odd T, T not a multiple of 64, several
     # segments (few heads), one segment (many heads), strong decay.
-    shapes = [(1, 1, False), (2, 37, False), (1, 200, False), (3, 64, False), (2, 129, False),
-              (1, 1000, False), (17, 100, False), (2, 300, True)]
+    # T <= 16 runs the decode step kernel, longer T the chunk kernels.
+    shapes = [(1, 1, False), (3, 7, False), (2, 16, True), (2, 37, False), (1, 200, False),
+              (3, 64, False), (2, 129, False), (1, 1000, False), (17, 100, False), (2, 300, True)]
     for v in built:
         if v["name"] not in libs:
             ok = False

@@ -178,6 +178,10 @@ using Elem = $ELEM;
 constexpr int kC = 64, kDk = $DK, kDv = $DV, kBV = $BV, kTiles = kDv / kBV;
 constexpr int kHeads = $H, kGroup = $H / $HKV, kThreads = $THREADS;
 constexpr float kScale = $SCALE, kLog2e = 1.44269504089f;
+// Decode steps (${NAME}_step): up to kStepMaxT tokens, state columns in
+// 32-wide slices over kStepWarps warps.
+constexpr int kStepMaxT = 16, kStepWarps = 4, kStepThreads = 32 * kStepWarps;
+static_assert(kDv % 32 == 0 && kDk % kStepWarps == 0, "whole state slices");
 $SIZES
 struct Params {
   const Elem *q, *k, *v;
@@ -427,6 +431,59 @@ $DECAY_STORE  }
 }
 )cu";
 
+/// Decode: at most kStepMaxT new tokens, taken one at a time on the state
+/// itself, which is read and written once (the chunk kernels would pad
+/// them to a chunk). Block (x, h, b) keeps state columns [32 x, 32 x + 32)
+/// of head h in registers: lane = column, warp w rows w, w + kStepWarps, ...
+/// so each row is one coalesced 128-byte access.
+constexpr const char *kStep = R"cu(
+extern "C" __global__ void __launch_bounds__(kStepThreads) ${NAME}_step(const Params p) {
+  constexpr int kRows = kDk / kStepWarps;
+  __shared__ float sQ[kStepMaxT][kDk], sK[kStepMaxT][kDk], sDecay[kStepMaxT][$DECAY_WIDTH],
+      sOut[kStepWarps][32];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, c = blockIdx.x * 32 + lane;
+  const int h = blockIdx.y, b = blockIdx.z, hk = h / kGroup;
+  for (int i = threadIdx.x; i < p.T * kDk; i += kStepThreads) {
+    const int t = i / kDk, r = i % kDk;
+    sQ[t][r] = (float)p.q[b * p.qb + h * p.qh + t * p.qt + r] * kScale;
+    sK[t][r] = (float)p.k[b * p.kb + hk * p.kh + t * p.kt + r];
+  }
+  for (int i = threadIdx.x; i < p.T * $DECAY_WIDTH; i += kStepThreads) {
+    [[maybe_unused]] const int t = i / $DECAY_WIDTH, r = i % $DECAY_WIDTH;
+    sDecay[t][r] = __expf($STEP_LOG_DECAY);
+  }
+  float s[kRows];
+#pragma unroll
+  for (int j = 0; j < kRows; ++j)
+    s[j] = p.init ? p.init[b * p.ib + h * p.ih + (warp + j * kStepWarps) * p.id + c] : 0.f;
+  __syncthreads();
+  for (int t = 0; t < p.T; ++t) {
+    const float v = (float)p.v[b * p.vb + hk * p.vh + t * p.vt + c];
+    float o = 0.f;
+#pragma unroll
+    for (int j = 0; j < kRows; ++j) {
+      const int r = warp + j * kStepWarps;
+      s[j] = sDecay[t][$DECAY_WIDTH == 1 ? 0 : r] * s[j] + sK[t][r] * v;
+      o += sQ[t][r] * s[j];
+    }
+    sOut[warp][lane] = o;
+    __syncthreads();
+    if (warp == 0) {
+      float sum = 0.f;
+#pragma unroll
+      for (int w = 0; w < kStepWarps; ++w)
+        sum += sOut[w][lane];
+      p.o[b * p.ob + h * p.oh + t * p.ot + c] = Elem(sum);
+    }
+    __syncthreads();
+  }
+  if (p.fin)
+#pragma unroll
+    for (int j = 0; j < kRows; ++j)
+      p.fin[b * p.fb + h * p.fh + (warp + j * kStepWarps) * p.fd + c] = s[j];
+}
+)cu";
+
 constexpr const char *kScan = R"cu(
 /// Turns each segment's own contribution into the state entering it:
 /// S_0 = init, S_{j+1} = exp(decay_j) S_j + contribution_j.
@@ -480,6 +537,11 @@ $CHECKS  if (B > 65535 || T > INT32_MAX - kC)
   p.vb = v->strides[0], p.vh = v->strides[1], p.vt = v->strides[2];
   p.ob = out->strides[0], p.oh = out->strides[1], p.ot = out->strides[2];
 $PARAMS_FILL  p.T = (int)T;
+  if (T <= kStepMaxT) { // decode: T = 0 still carries init to the final state
+    static const void *step = attnKernel(${NAME}_step);
+    void *args[] = {&p};
+    return attn_rt::launch(step, dim3(kDv / 32, kHeads, (unsigned)B), dim3(kStepThreads), args, 0, stream);
+  }
 $MAPS
   static const void *mainPass = attn_rt::withSharedBytes(attnKernel(${NAME}_main), kSmemBytes);
   static const void *segmentPass = attn_rt::withSharedBytes(attnKernel(${NAME}_segments), kSmemBytes);
@@ -793,6 +855,16 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
                               {"UPDATE_K", pieces.updateK},
                               {"DECAY_STORE", pieces.decayStore},
                               {"SMEM_LIMIT", std::to_string(limit)}});
+  // The step kernel's log-decay of token t (and key row r).
+  std::vector<std::pair<StringRef, std::string>> step = common;
+  step.push_back(
+      {"STEP_LOG_DECAY", a.gates == ChunkedLinear::Token
+                             ? "p.g[b * p.gb + h * p.gh + t * p.gt]"
+                         : a.gates == ChunkedLinear::Key
+                             ? "p.g[b * p.gb + h * p.gh + t * p.gt + r]"
+                         : a.gates == ChunkedLinear::None ? "0.f"
+                         : a.headGates.empty()            ? "p.g[h * p.gh]"
+                                                          : "kHeadGates[h]"});
   // The chunk kernel's sizes go with the common ones, valid in host code;
   // the device code holds its functions, then the kernels.
   ChunkKernel chunk = wgmma ? chunkedLinearWgmmaKernel(a, common)
@@ -803,8 +875,8 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
   KernelParts parts;
   parts.constants = substitute(kCommon, shared);
   parts.device = "\nnamespace {\n" + headGateArray(a) + kStateFunctions +
-                 chunk.functions +
-                 "} // namespace\n" + chunk.passes + substitute(kScan, common);
+                 chunk.functions + "} // namespace\n" + chunk.passes +
+                 substitute(kScan, common) + substitute(kStep, step);
 
   // Launcher: the checks and parameters of the optional operands.
   std::string checks, fill;
@@ -906,7 +978,8 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       "and out with a contiguous last dim, other strides\n// multiples of "
       "8 elements, 16-byte aligned data; per-key gates likewise with\n// "
       "multiples of 4. Long sequences over few heads use stream-ordered "
-      "scratch\n// memory (cudaMallocAsync; the device's default pool is set to "
+      "scratch\n// memory (cudaMallocAsync; the device's default pool is set "
+      "to "
       "keep freed memory).";
   parts.runtimeHeader = wgmma ? "sm90.cuh" : "sm80.cuh";
   return parts;
