@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, build, build_nvrtc, describe  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -105,22 +105,6 @@ def run(args):
             ok_all &= ok
             rows.append(f"| {arch} | B={B} T={T} S={S} lengths={lens} | {e:.2e} | {ep:.2e} | {le:.1e} | {'yes' if ok else 'NO'} |")
 
-    def timed(f, reps=20, iters=15):
-        # reps calls back to back between two events, so the host's launch
-        # overhead (ctypes, the launcher) hides behind the GPU's work.
-        for _ in range(3):
-            f()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        ts = []
-        for _ in range(iters):
-            start.record()
-            for _ in range(reps):
-                f()
-            end.record()
-            torch.cuda.synchronize()
-            ts.append(start.elapsed_time(end) / reps)
-        return sorted(ts)[len(ts) // 2]
-
     def prepared(fn, err, q, k, v, lengths):
         """ours() with its output and argument descriptors made once."""
         out = torch.empty_like(q)
@@ -144,12 +128,12 @@ def run(args):
         cache = 2 * k.numel() * 2
         src = torch.empty(cache // 2, device="cuda", dtype=torch.bfloat16)
         dst = torch.empty_like(src)
-        t_copy = timed(lambda: dst.copy_(src))
+        t_copy = back_to_back(lambda: dst.copy_(src))
         copy_bw = 2 * cache / (t_copy * 1e-3)  # read + write
-        t_plain = timed(lambda: reference(q, k, v, lengths, torch.bfloat16))
+        t_plain = back_to_back(lambda: reference(q, k, v, lengths, torch.bfloat16))
         line = [f"| {B} | {S} | {cache / 1e6:.0f} MB | copy {t_copy * 1e3:.1f} us ({copy_bw / 1e9:.0f} GB/s)"]
         for arch, (fn, err, _) in libs.items():
-            t = timed(prepared(fn, err, q, k, v, lengths))
+            t = back_to_back(prepared(fn, err, q, k, v, lengths))
             bw = cache / (t * 1e-3)
             line.append(f"{arch} {t * 1e3:.1f} us, {bw / 1e9:.0f} GB/s = {bw / copy_bw:.2f} x copy, {t_plain / t:.1f} x plain")
         perf.append(" | ".join(line) + f" | plain {t_plain * 1e3:.1f} us |")

@@ -14,21 +14,7 @@ import argparse, ctypes, datetime, os, sys
 import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linear_cuda as L  # noqa: E402
-
-
-def timed(f, reps=20, iters=10):
-    f()
-    torch.cuda.synchronize()
-    s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    ts = []
-    for _ in range(iters):
-        s.record()
-        for _ in range(reps):
-            f()
-        e.record()
-        torch.cuda.synchronize()
-        ts.append(s.elapsed_time(e) / reps)
-    return sorted(ts)[len(ts) // 2]
+from softmax_cuda import back_to_back  # noqa: E402
 
 
 def main():
@@ -55,15 +41,15 @@ def main():
             def step():
                 if fn(*launch):
                     raise RuntimeError(err().decode())
-            t = timed(step)
+            t = back_to_back(step)
             src, dst = torch.empty_like(init), torch.empty_like(init)
-            t_copy = timed(lambda: dst.copy_(src))
+            t_copy = back_to_back(lambda: dst.copy_(src))
             state = init.numel() * 4
             rows.append(f"| {name} | {B} | {v['H']} | {state / 1e6:.1f} MB | {t * 1e3:.1f} us "
                         f"({2 * state / t / 1e6:.0f} GB/s) | {t_copy * 1e3:.1f} us | {t_copy / t:.2f} |")
             print(rows[-1], flush=True)
     md = ["# Linear attention decode step: attention-opt --emit=cuda (sm_90a) vs a copy of the state", "",
-          f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 10 runs "
+          f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs "
           "of 20 back-to-back calls (CUDA events).", "",
           "Command: `python3 bench/gpu/linear_cuda.py emit DIR` here, then on the GPU "
           "`python3 bench/gpu/linear_step.py DIR --out gpu-linear-step.md`.", "",

@@ -93,6 +93,25 @@ class Tensor(ctypes.Structure):
                 ("strides", ctypes.c_int64 * 4)]
 
 
+def back_to_back(f, reps=20, iters=15):
+    """Median ms per call of f over `iters` runs of `reps` calls back to back
+    between two CUDA events, so the host's launch overhead (ctypes, the
+    launcher) hides behind the GPU's work."""
+    import torch
+    for _ in range(3):
+        f()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    ts = []
+    for _ in range(iters):
+        start.record()
+        for _ in range(reps):
+            f()
+        end.record()
+        torch.cuda.synchronize()
+        ts.append(start.elapsed_time(end) / reps)
+    return sorted(ts)[len(ts) // 2]
+
+
 def describe(t):
     return Tensor(t.data_ptr(), (ctypes.c_int64 * 4)(*t.shape),
                   (ctypes.c_int64 * 4)(*t.stride()))
