@@ -395,8 +395,8 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
   float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
   unsigned qa[kD / 16][4];
   // The warp's 16 keys of each tile, as ldmatrix rows of K and of V.
-  const int kLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
-            vLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
+  const int keyLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
+            valueLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
   for (int i = 0; i < tiles; ++i) {
     const int stage = i % kSlcStages;
     cpAsyncWait<kSlcStages - 2>();
@@ -415,7 +415,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
       unsigned bk[4];
-      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk)));
+      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(keyLane, kk)));
       mmaM16N8K16<Elem>(&s[0], qa[kk], bk[0], bk[1]);
       mmaM16N8K16<Elem>(&s[4], qa[kk], bk[2], bk[3]);
     }
@@ -433,7 +433,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 #pragma unroll
     for (int n = 0; n < kDV / 16; ++n) {
       unsigned bv[4];
-      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(vLane, n)));
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(valueLane, n)));
       mmaM16N8K16<Elem>(&o[8 * n], p[0], bv[0], bv[1]);
       mmaM16N8K16<Elem>(&o[8 * n + 4], p[0], bv[2], bv[3]);
     }
@@ -472,7 +472,7 @@ ${NAME}_selected(const Elem *__restrict__ q, long long qsB, long long qsH, long 
 /// accumulator layout. mma.sync (sm_80): each warp reads the tile through
 /// ldmatrix for its own 16 rows.
 constexpr const char *kSelectScoresSetupMma = R"cu(
-  const int kLane = swizzleLane<kD>(lane % 8 + 8 * (lane / 16), lane / 8 % 2);)cu";
+  const int keyLane = swizzleLane<kD>(lane % 8 + 8 * (lane / 16), lane / 8 % 2);)cu";
 constexpr const char *kSelectScoresMma = R"cu(
 #pragma unroll
     for (int n = 0; n < kSelBN / 8; ++n)
@@ -482,7 +482,7 @@ constexpr const char *kSelectScoresMma = R"cu(
 #pragma unroll
       for (int n = 0; n < kSelBN / 16; ++n) {
         unsigned bk[4];
-        ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk) + 16 * n * kD));
+        ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(keyLane, kk) + 16 * n * kD));
         mmaM16N8K16<Elem>(s[2 * n], qa[kk], bk[0], bk[1]);
         mmaM16N8K16<Elem>(s[2 * n + 1], qa[kk], bk[2], bk[3]);
       })cu";

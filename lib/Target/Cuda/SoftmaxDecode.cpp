@@ -98,8 +98,8 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   // The queries' fragments stay in registers; the warp's 16 keys of each
   // tile are ldmatrix rows of K and V at fixed lane offsets.
   unsigned qa[kD / 16][4];
-  const int kLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
-            vLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
+  const int keyLane = swizzleLane<kD>(16 * warp + lane % 8 + 8 * (lane / 16), lane / 8 % 2),
+            valueLane = swizzleLane<kDV>(16 * warp + lane % 16, lane / 16);
 
   for (int i = 0; i < count; ++i) {
     const int stage = i % kDecodeStages;
@@ -119,7 +119,7 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
 #pragma unroll
     for (int kk = 0; kk < kD / 16; ++kk) {
       unsigned bk[4];
-      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(kLane, kk)));
+      ldmatrixX4(bk, sharedAddress(kTile + swizzleStep(keyLane, kk)));
       mmaM16N8K16<$ELEM>(&s[0], qa[kk], bk[0], bk[1]);
       mmaM16N8K16<$ELEM>(&s[4], qa[kk], bk[2], bk[3]);
     }
@@ -133,7 +133,7 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
 #pragma unroll
     for (int n = 0; n < kDV / 16; ++n) {
       unsigned bv[4];
-      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(vLane, n)));
+      ldmatrixX4Trans(bv, sharedAddress(vTile + swizzleStep(valueLane, n)));
       mmaM16N8K16<$ELEM>(&o[8 * n], p[0], bv[0], bv[1]);
       mmaM16N8K16<$ELEM>(&o[8 * n + 4], p[0], bv[2], bv[3]);
     }
