@@ -250,6 +250,31 @@ def run(args):
                         f"{'yes' if ok else 'NO'} |")
             print(rows[-1], flush=True)
 
+    # Inputs the launchers must refuse with a code and a message, not run on.
+    rejects = []
+
+    def refused(label, lib, tensors, code, words):
+        nonlocal ok_all
+        fn, err, _ = lib
+        rc = fn(*[ctypes.byref(describe(x)) for x in tensors], None, None)
+        message = err().decode() if rc else ""
+        ok = rc == code and words in message
+        ok_all &= ok
+        rejects.append(f"| {label} | {rc} | {message} | {'yes' if ok else 'NO'} |")
+        print(rejects[-1], flush=True)
+
+    spec = VARIANTS["nsa_mlp"]
+    q, k, v, g, w = inputs(spec, 1, 100, gen)
+    out = torch.empty_like(q)
+    wide = [w[0], torch.cat([w[1], w[1][:, :8]], 1).contiguous(), w[2]] + w[3:]
+    refused("key W1 one hidden unit wider than compiled", libs["nsa_mlp"], [q, k, v, g] + wide + [out], 1,
+            "pooling weights")
+    strided = w[:3] + [w[3], w[4], w[5].t().contiguous().t()]  # same shape, column-major
+    refused("value W2 transposed in memory", libs["nsa_mlp"], [q, k, v, g] + strided + [out], 2, "contiguous")
+    refused("queries of 8 heads for a program of 16", libs["nsa_mlp"], [q[:, :8], k, v, g] + w + [out[:, :8]], 1,
+            "do not fit")
+    del q, k, v, g, w, out
+
     def timed(f, iters=10):
         for _ in range(2):
             f()
@@ -310,6 +335,8 @@ def run(args):
           "", "| T | ours ms | SDPA flash ms | x flash | SDPA cuDNN ms | x cuDNN | flash TFLOP/s |", "|---|---|---|---|---|---|---|", *perf,
           "", "Numerics (relative Frobenius error vs an independent f64 PyTorch NSA over the kernel's own selection; 'bf16 ref' = that reference computed in f32 and rounded to the input type; selection: the kernel's blocks are a valid top-n of the f64 importance scores (count, order, forced blocks, no unchosen block scoring more than 2% of the row's largest above a chosen one); 'same' = share of (token, KV head) rows whose selection equals the f64 reference's):",
           "", "| variant | case | err | bf16 ref | selection | same | ok |", "|---|---|---|---|---|---|---|", *rows,
+          "", "Refused inputs (nsa_mlp; the launcher's code and message):",
+          "", "| input | code | message | ok |", "|---|---|---|---|", *rejects,
           "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
     text = "\n".join(md) + "\n"
     print(text)
