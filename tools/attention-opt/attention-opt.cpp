@@ -123,6 +123,17 @@ int main(int argc, char **argv) {
                   math::MathDialect, tensor::TensorDialect>();
   registerTransformsPasses();
   attn::registerAttnTransforms();
+  // LLVM's code generators, linked for the CPU backend, register hundreds of
+  // options at start-up that this tool has no use for: --help shows this
+  // tool's options and the ones MLIR registers next (driver, passes);
+  // --help-hidden still lists every one.
+  for (auto &entry : cl::getRegisteredOptions()) {
+    StringRef name = entry.first;
+    if (!llvm::is_contained({"emit", "emit-target", "cuda-arch", "version"},
+                            name) &&
+        !name.starts_with("help"))
+      entry.second->setHiddenFlag(cl::Hidden);
+  }
   auto [inputFilename, outputFilename] =
       registerAndParseCLIOptions(argc, argv, kHelp, registry);
   if (emit == "cpu" || emit == "cuda")
