@@ -31,7 +31,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, build, build_nvrtc, describe  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe  # noqa: E402
 
 # name: Hq, Hkv, D, dtype, gate dtype, gate columns, (l, d, l', top, initial, local, window)
 # [, the pooling MLP's hidden width (mean pooling without)]
@@ -276,17 +276,7 @@ def run(args):
     del q, k, v, g, w, out
 
     def timed(f, iters=10):
-        for _ in range(2):
-            f()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        ts = []
-        for _ in range(iters):
-            start.record()
-            f()
-            end.record()
-            torch.cuda.synchronize()
-            ts.append(start.elapsed_time(end))
-        return sorted(ts)[len(ts) // 2]
+        return back_to_back(f, reps=1, iters=iters)
 
     from torch.nn.attention import SDPBackend, sdpa_kernel
     perf = []
