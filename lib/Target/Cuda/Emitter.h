@@ -95,6 +95,15 @@ llvm::StringRef softmaxDecodeConstants();
 llvm::StringRef softmaxDecodeKernel();
 llvm::StringRef softmaxDecodeLauncher();
 
+/// The merge of partial rows from key splits (SoftmaxDecode.cpp), shared by
+/// the kernels that split keys across blocks: sizes (kCombineThreads,
+/// kMaxSplits), the kernel ${NAME}_combine, and the host functions
+/// attnPartials (scratch for the partial rows) and attnCombine (merges them
+/// into out and lse); templates over $NAME and $ELEM with kHeads and kDV.
+llvm::StringRef splitCombineConstants();
+llvm::StringRef splitCombineKernel();
+llvm::StringRef splitCombineLauncher();
+
 /// A softmax kernel's text templates (see KernelParts); they may use the
 /// placeholders $D, $DV, $H, $HKV, $NAME, $ELEM, $LENGTH_TYPE, $LENGTHS,
 /// $PARAMS and, in the launcher, $CHECKS (emitSoftmaxChecks).

@@ -686,17 +686,20 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
                 {"PARAMS", softmaxParameters(a)}});
   KernelParts parts;
   parts.constants = substitute(templates.constants, names) +
-                    substitute(softmaxDecodeConstants(), names);
+                    substitute(softmaxDecodeConstants(), names) +
+                    substitute(splitCombineConstants(), names);
   llvm::raw_string_ostream device(parts.device);
   if (failed(emitSoftmaxFragments(a, device)))
     return failure();
   device << templates.instructions << substitute(templates.kernel, names)
-         << substitute(softmaxDecodeKernel(), names);
+         << substitute(softmaxDecodeKernel(), names)
+         << substitute(splitCombineKernel(), names);
   std::string checks;
   llvm::raw_string_ostream checkStream(checks);
   emitSoftmaxChecks(a, checkStream);
   names.push_back({"CHECKS", checks});
-  parts.launcher = substitute(softmaxDecodeLauncher(), names) +
+  parts.launcher = substitute(splitCombineLauncher(), names) +
+                   substitute(softmaxDecodeLauncher(), names) +
                    substitute(templates.launcher, names);
   parts.parameters = softmaxParameters(a) + ", float *lse";
   parts.doc =

@@ -32,10 +32,12 @@ constexpr int kDecodeSmem = kDecodeQBytes + kDecodeRingBytes;
 static_assert(kDecodeWarps * kDecodeRows * (kDV + 2) * 4 <= kDecodeRingBytes,
               "the merge reuses the ring");
 static_assert(kDecodeSmem <= 163 * 1024, "decode tiles exceed the shared memory of an sm_80 block");
-// The merge kernel: one block per query row, splits up to a few waves of
-// decode blocks.
-constexpr int kDecodeCombineThreads = 128, kDecodeMaxSplits = 1024;
+)cu";
 
+/// The split merge's sizes: one block per query row, splits up to a few
+/// waves of blocks.
+static constexpr const char *kCombineConstants = R"cu(
+constexpr int kCombineThreads = 128, kMaxSplits = 1024;
 )cu";
 
 static constexpr const char *kDecodeKernel = R"cu(
@@ -161,13 +163,18 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   }
 }
 
-/// Merges the splits' partial rows: one block of kDecodeCombineThreads per
+)cu";
+
+/// The merge of split-key partial rows ([split][B][kHeads][T][kDV + 2] f32:
+/// unnormalized outputs, log2 max, sum) into out and lse.
+static constexpr const char *kCombineKernel = R"cu(
+/// Merges the splits' partial rows: one block of kCombineThreads per
 /// (b, h, t) row. The splits' weights come first, in parallel and into
 /// shared memory, so the sums over splits are independent loads.
-extern "C" __global__ void __launch_bounds__(kDecodeCombineThreads)
+extern "C" __global__ void __launch_bounds__(kCombineThreads)
 ${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTotal, int T,
                 $ELEM *__restrict__ out, long long osB, long long osH, long long osT, float *__restrict__ lse) {
-  __shared__ float weight[kDecodeMaxSplits], reduce[kDecodeCombineThreads / 32];
+  __shared__ float weight[kMaxSplits], reduce[kCombineThreads / 32];
   const long long row = blockIdx.x;
   const int t = row % T, h = row / T % kHeads, b = row / T / kHeads;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -182,24 +189,24 @@ ${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTot
     __syncthreads();
     x = reduce[0];
 #pragma unroll
-    for (int w = 1; w < kDecodeCombineThreads / 32; ++w)
+    for (int w = 1; w < kCombineThreads / 32; ++w)
       x = max ? fmaxf(x, reduce[w]) : x + reduce[w];
     __syncthreads();
     return x;
   };
   float m = -INFINITY;
-  for (int j = threadIdx.x; j < splits; j += kDecodeCombineThreads)
+  for (int j = threadIdx.x; j < splits; j += kCombineThreads)
     m = fmaxf(m, partial[(j * rowsTotal + row) * (kDV + 2) + kDV]);
   m = blockReduce(m, true);
   const float base = m == -INFINITY ? 0.f : m;
   float sum = 0.f;
-  for (int j = threadIdx.x; j < splits; j += kDecodeCombineThreads) {
+  for (int j = threadIdx.x; j < splits; j += kCombineThreads) {
     const float *src = partial + (j * rowsTotal + row) * (kDV + 2);
     weight[j] = exp2f(src[kDV] - base);
     sum += src[kDV + 1] * weight[j];
   }
   sum = blockReduce(sum, false); // also orders the weights' stores
-  for (int d = threadIdx.x; d < kDV; d += kDecodeCombineThreads) {
+  for (int d = threadIdx.x; d < kDV; d += kCombineThreads) {
     float acc = 0.f;
 #pragma unroll 8
     for (int j = 0; j < splits; ++j)
@@ -211,6 +218,34 @@ ${NAME}_combine(const float *__restrict__ partial, int splits, long long rowsTot
 }
 )cu";
 
+/// Host side of the merge: scratch for the partial rows and the merge's
+/// launch, for every launcher that splits keys across blocks.
+static constexpr const char *kCombineLauncher = R"cu(
+/// Scratch for `splits` partial copies of `rowsTotal` output rows (none for
+/// one split): the launcher's result.
+static int attnPartials(float **partial, int splits, long long rowsTotal, void *stream) {
+  *partial = nullptr;
+  return splits > 1 ? attn_rt::scratch((void **)partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, stream)
+                    : 0;
+}
+
+/// Merges the partial rows into out (and lse) and frees them.
+static int attnCombine(float *partial, int splits, long long rowsTotal, int T, attn_cuda_tensor *out, float *lse,
+                       void *stream) {
+  static const void *combine = attnKernel(${NAME}_combine);
+  int status = 0;
+  if (splits > 1) {
+    void *outData = out->data;
+    long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
+    void *args[] = {&partial, &splits, &rowsTotal, &T, &outData, &os[0], &os[1], &os[2], &lse};
+    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(kCombineThreads), args, 0, stream);
+  }
+  if (partial)
+    cudaFreeAsync(partial, (cudaStream_t)stream);
+  return status;
+}
+)cu";
+
 /// Host side: the launchers call attnDecode when a group's queries fit one
 /// row tile (kGroup T <= 16).
 static constexpr const char *kDecodeLauncher = R"cu(
@@ -218,58 +253,37 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
                       attn_cuda_tensor *out, float *lse, const void *lengthsData, int64_t B, int64_t T,
                       int64_t S, void *stream) {
   static const void *decode = attn_rt::withSharedBytes(attnKernel(${NAME}_decode), kDecodeSmem);
-  static const void *combine = attnKernel(${NAME}_combine);
-  if (!decode || !combine)
+  if (!decode)
     return 4;
-  // Splits: one wave of blocks over all (batch, KV head) pairs. The
-  // device's block slots are asked once per device (host calls cost more
-  // than a short decode).
-  static int slotsOf[64] = {};
-  int device = 0;
-  cudaGetDevice(&device);
-  int &slots = slotsOf[device % 64];
-  if (slots == 0) {
-    int sms = 132, perSm = 1;
-    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, decode, kDecodeThreads, kDecodeSmem);
-    slots = std::max(1, perSm) * sms;
-  }
+  static attn_rt::BlockSlots slots;
   const long long tiles = std::max<long long>(1, (S + kDecodeBN - 1) / kDecodeBN);
-  const long long pairs = B * kKvHeads;
-  const long long wanted = std::max<long long>(
-      1, std::min({tiles, (long long)slots / pairs, (long long)kDecodeMaxSplits}));
-  int tilesPerSplit = (int)((tiles + wanted - 1) / wanted);
+  int tilesPerSplit =
+      attn_rt::tilesPerSplit(tiles, B * kKvHeads, slots.of(decode, kDecodeThreads, kDecodeSmem), kMaxSplits);
   const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
-  cudaStream_t s = (cudaStream_t)stream;
-  float *partial = nullptr;
-  long long rowsTotal = B * kHeads * T;
-  if (splits > 1) {
-    if (int rc = attn_rt::scratch((void **)&partial, (size_t)splits * rowsTotal * (kDV + 2) * 4, s))
-      return rc;
-  }
+  const long long rowsTotal = B * kHeads * T;
+  float *partial;
+  if (int rc = attnPartials(&partial, splits, rowsTotal, stream))
+    return rc;
   void *qData = q->data, *kData = k->data, *vData = v->data, *outData = out->data;
   long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
   long long ks[3] = {k->strides[0], k->strides[1], k->strides[2]};
   long long vs[3] = {v->strides[0], v->strides[1], v->strides[2]};
   long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
   const void *lengths = lengthsData;
-  int Ti = (int)T, Si = (int)S, splitCount = splits;
+  int Ti = (int)T, Si = (int)S;
   void *decodeArgs[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2],
                         &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
                         &lse, &lengths, &Ti, &Si, &partial, &tilesPerSplit};
-  int status = attn_rt::launch(decode, dim3(splits, kKvHeads, (unsigned)B), dim3(kDecodeThreads),
-                               decodeArgs, kDecodeSmem, stream);
-  if (status == 0 && splits > 1) {
-    void *combineArgs[] = {&partial, &splitCount, &rowsTotal, &Ti, &outData, &os[0], &os[1], &os[2], &lse};
-    status = attn_rt::launch(combine, dim3((unsigned)rowsTotal), dim3(kDecodeCombineThreads), combineArgs, 0,
-                             stream);
-  }
-  if (partial)
-    cudaFreeAsync(partial, s);
-  return status;
+  const int status = attn_rt::launch(decode, dim3(splits, kKvHeads, (unsigned)B), dim3(kDecodeThreads),
+                                     decodeArgs, kDecodeSmem, stream);
+  const int merged = attnCombine(partial, status ? 1 : splits, rowsTotal, Ti, out, lse, stream);
+  return status ? status : merged;
 }
 )cu";
 
 llvm::StringRef cuda::softmaxDecodeConstants() { return kDecodeConstants; }
 llvm::StringRef cuda::softmaxDecodeKernel() { return kDecodeKernel; }
 llvm::StringRef cuda::softmaxDecodeLauncher() { return kDecodeLauncher; }
+llvm::StringRef cuda::splitCombineConstants() { return kCombineConstants; }
+llvm::StringRef cuda::splitCombineKernel() { return kCombineKernel; }
+llvm::StringRef cuda::splitCombineLauncher() { return kCombineLauncher; }

@@ -66,6 +66,54 @@ inline int scratch(void **data, size_t bytes, void *stream) {
   return status == cudaSuccess ? 0 : fail(4, "%s", cudaGetErrorString(status));
 }
 
+/// How many blocks of one kernel run at once on the current device (SMs
+/// times blocks per SM), asked once per device: host calls cost more than a
+/// short decode.
+class BlockSlots {
+public:
+  int of(const void *kernel, int threads, int sharedBytes) {
+    int device = 0;
+    cudaGetDevice(&device);
+    int &slots = slotsOf[device % 64];
+    if (slots == 0) {
+      int sms = 1, perSm = 1;
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, kernel, threads,
+                                                    sharedBytes);
+      slots = std::max(1, perSm) * std::max(1, sms);
+    }
+    return slots;
+  }
+
+private:
+  int slotsOf[64] = {};
+};
+
+/// Key tiles per split when each of `pairs` independent rows of blocks
+/// reads `tiles` key tiles on `slots` concurrent blocks: the split with the
+/// shortest schedule (waves of blocks times tiles per block), the fewest
+/// splits among equals, at most `maxSplits`. The last shapes' answer is
+/// kept, since a decode loop asks the same each step.
+inline int tilesPerSplit(long long tiles, long long pairs, long long slots,
+                         int maxSplits) {
+  static thread_local long long lastKey[3] = {-1, -1, -1};
+  static thread_local int lastAnswer = 1;
+  if (lastKey[0] == tiles && lastKey[1] == pairs && lastKey[2] == slots)
+    return lastAnswer;
+  long long best = tiles, bestCost = -1;
+  for (long long splits = 1; splits <= std::min<long long>(tiles, maxSplits);
+       ++splits) {
+    const long long per = (tiles + splits - 1) / splits;
+    if ((tiles + per - 1) / per != splits)
+      continue; // the same tiles per split as fewer splits
+    const long long cost = (pairs * splits + slots - 1) / slots * per;
+    if (bestCost < 0 || cost < bestCost)
+      bestCost = cost, best = per;
+  }
+  lastKey[0] = tiles, lastKey[1] = pairs, lastKey[2] = slots;
+  return lastAnswer = (int)std::max<long long>(1, best);
+}
+
 /// `kernel` (null when it could not be loaded, the reason already
 /// recorded) allowed `dynamicSharedBytes` of dynamic shared memory, past the
 /// default 48 KB; null on failure, with the reason recorded.
@@ -83,12 +131,10 @@ inline const void *withSharedBytes(const void *kernel, int dynamicSharedBytes) {
 /// with `type`), innermost dimension first, boxes of `box` elements with
 /// 128-byte swizzling (the innermost box extent must be 128 bytes). TMA
 /// moves bytes: bf16 also describes f16 here. Returns false on failure.
-inline bool encodeTensorMap4d(TensorMap *map, const void *data,
-                              const uint64_t dims[4],
-                              const uint64_t byteStrides[3],
-                              const uint32_t box[4],
-                              CUtensorMapDataType type =
-                                  CU_TENSOR_MAP_DATA_TYPE_BFLOAT16) {
+inline bool
+encodeTensorMap4d(TensorMap *map, const void *data, const uint64_t dims[4],
+                  const uint64_t byteStrides[3], const uint32_t box[4],
+                  CUtensorMapDataType type = CU_TENSOR_MAP_DATA_TYPE_BFLOAT16) {
   static PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
     void *fn = nullptr;
     cudaDriverEntryPointQueryResult status;
@@ -103,11 +149,10 @@ inline bool encodeTensorMap4d(TensorMap *map, const void *data,
     return false;
   const uint32_t elementStrides[4] = {1, 1, 1, 1};
   static_assert(sizeof(TensorMap) == sizeof(CUtensorMap), "TMA descriptor");
-  return encode(reinterpret_cast<CUtensorMap *>(map),
-                type, 4, const_cast<void *>(data),
-                dims, byteStrides, box, elementStrides,
-                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+  return encode(reinterpret_cast<CUtensorMap *>(map), type, 4,
+                const_cast<void *>(data), dims, byteStrides, box,
+                elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
@@ -126,8 +171,9 @@ inline bool encodeRowTiles(TensorMap *map, const void *data,
                                    (uint64_t)strides[0] * elementBytes};
   const uint32_t box[4] = {128 / elementBytes, boxRows, 1, 1};
   return encodeTensorMap4d(map, data, dims, byteStrides, box,
-                           elementBytes == 4 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
-                                             : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+                           elementBytes == 4
+                               ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+                               : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
 }
 
 } // namespace attn_rt
