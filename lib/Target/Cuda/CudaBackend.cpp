@@ -189,8 +189,11 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
     FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
     if (failed(softmax))
       return failure();
-    parts = arch == Arch::sm90a ? emitSoftmaxSm90(*softmax, name)
-                                : emitSoftmaxSm80(*softmax, name);
+    if (softmax->ropeQuery)
+      parts = emitLatentAttention(*softmax, name, arch);
+    else
+      parts = arch == Arch::sm90a ? emitSoftmaxSm90(*softmax, name)
+                                  : emitSoftmaxSm80(*softmax, name);
   }
   if (failed(parts))
     return failure();

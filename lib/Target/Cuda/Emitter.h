@@ -46,6 +46,10 @@ struct SoftmaxAttention {
   AggregateOp aggregate;
   unsigned query, key, value;      ///< argument numbers
   std::optional<unsigned> lengths; ///< argument number of [B] key lengths
+  /// A second query-key pair, MLA's decoupled RoPE part: its arguments and
+  /// sizes (ropeDim 0 without one).
+  std::optional<unsigned> ropeQuery, ropeKey;
+  int64_t ropeDim = 0, ropeKvHeads = 0;
   int64_t heads, kvHeads, headDim, valueDim;
   mlir::Type element; ///< bf16 or f16
   double scale;
@@ -54,6 +58,15 @@ struct SoftmaxAttention {
 /// Recognizes the softmax form, or reports at the first op that does not fit
 /// why the CUDA backend cannot compile the function.
 mlir::FailureOr<SoftmaxAttention> matchSoftmaxAttention(mlir::func::FuncOp);
+
+/// The score chain and the device functions on m16n8-layout score and
+/// output fragments that every softmax kernel builds on (Softmax.cpp).
+mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
+                                         llvm::raw_ostream &os);
+
+/// C type of the key lengths' elements ("int" or "long long"; "int" when
+/// there are none).
+std::string lengthType(const SoftmaxAttention &attention);
 
 /// C type of an element type in generated code (__nv_bfloat16, __half).
 llvm::StringRef elementTypeName(mlir::Type type);
@@ -86,6 +99,13 @@ mlir::FailureOr<KernelParts> emitSoftmaxSm90(const SoftmaxAttention &attention,
 /// (mma.sync, ldmatrix, cp.async).
 mlir::FailureOr<KernelParts> emitSoftmaxSm80(const SoftmaxAttention &attention,
                                              llvm::StringRef name);
+
+/// The kernels and launcher of MLA's attention over a latent cache
+/// (LatentAttention.cpp): two query-key pairs whose first keys are also the
+/// values, one KV head; sm_90a.
+mlir::FailureOr<KernelParts>
+emitLatentAttention(const SoftmaxAttention &attention, llvm::StringRef name,
+                    Arch arch);
 
 /// The decode kernels (SoftmaxDecode.cpp) that every softmax kernel's file
 /// also holds: their sizes (host-visible), the kernels, and their host

@@ -86,9 +86,10 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   }
   if (!a.score)
     return softmax.emitError("the softmax's scores do not come from a score");
-  if (a.score.getQueries().size() != 1 || a.score.getGate())
-    return a.score.emitError("the CUDA backend's softmax kernel takes one "
-                             "query-key pair without decay");
+  if (a.score.getQueries().size() > 2 || a.score.getGate())
+    return a.score.emitError("the CUDA backend's softmax kernels take one "
+                             "query-key pair, or two (MLA's latent and "
+                             "RoPE parts), without decay");
   for (Operation *op : a.chain) {
     auto mask = dyn_cast<MaskOp>(op);
     if (!mask)
@@ -125,11 +126,23 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   if (failed(q) || failed(k) || failed(v))
     return failure();
   a.query = *q, a.key = *k, a.value = *v;
+  if (a.score.getQueries().size() == 2) {
+    FailureOr<unsigned> qr =
+        argumentNumber(a.score.getQueries()[1], a.score, "RoPE queries");
+    FailureOr<unsigned> kr =
+        argumentNumber(a.score.getKeys()[1], a.score, "RoPE keys");
+    if (failed(qr) || failed(kr))
+      return failure();
+    a.ropeQuery = *qr, a.ropeKey = *kr;
+  }
 
   Value qv = a.score.getQueries()[0], kv = a.score.getKeys()[0],
         vv = a.aggregate.getValues();
   a.element = cast<RankedTensorType>(qv.getType()).getElementType();
-  for (Value t : {qv, kv, vv, Value(a.aggregate.getOutput())})
+  SmallVector<Value> tensors = {qv, kv, vv, a.aggregate.getOutput()};
+  llvm::append_range(tensors, a.score.getQueries().drop_front());
+  llvm::append_range(tensors, a.score.getKeys().drop_front());
+  for (Value t : tensors)
     if (cast<RankedTensorType>(t.getType()).getElementType() != a.element ||
         !(a.element.isBF16() || a.element.isF16()))
       return a.score.emitError("the CUDA backend's softmax kernel takes "
@@ -139,20 +152,28 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   a.kvHeads = dimSize(kv, 1);
   a.headDim = dimSize(qv, 3);
   a.valueDim = dimSize(vv, 3);
-  for (int64_t size : {a.heads, a.kvHeads, a.headDim, a.valueDim})
+  if (a.ropeQuery) {
+    a.ropeDim = dimSize(a.score.getQueries()[1], 3);
+    a.ropeKvHeads = dimSize(a.score.getKeys()[1], 1);
+  }
+  for (int64_t size :
+       {a.heads, a.kvHeads, a.headDim, a.valueDim, a.ropeDim, a.ropeKvHeads})
     if (ShapedType::isDynamic(size))
       return a.score.emitError("the CUDA backend needs static head counts "
                                "and head dims (dims 1 and 3)");
   if (dimSize(vv, 1) != a.kvHeads)
     return a.aggregate.emitError(
         "the CUDA backend needs keys and values with the same head count");
+  a.scale = a.score.getEffectiveScale();
+  // MLA's latent form has a kernel of its own, with its own limits.
+  if (a.ropeQuery)
+    return a;
   for (int64_t dim : {a.headDim, a.valueDim})
     if (dim != 64 && dim != 128 && dim != 256)
       return a.score.emitError()
              << "the CUDA backend's softmax kernel takes head dims 64, 128 "
                 "and 256, not "
              << dim;
-  a.scale = a.score.getEffectiveScale();
   return a;
 }
 
@@ -581,8 +602,8 @@ __device__ __forceinline__ void attnMergedRow(const float *merge, int row, int d
 ///     MMA A fragments and rescaling the output fragment;
 ///   attnStoreRows<Elem, kNV>: the normalized output rows and log-sum-exp;
 ///   attnStashWarpRows, attnMergedRow: rows split over warps, merged.
-static LogicalResult emitSoftmaxFragments(const SoftmaxAttention &a,
-                                          raw_ostream &os) {
+LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
+                                         raw_ostream &os) {
   if (failed(emitScoreChain(a, os)))
     return failure();
   // Without score mods the scale and log2(e) fold into one multiply.
@@ -659,7 +680,7 @@ static std::string softmaxParameters(const SoftmaxAttention &a) {
 
 /// C type of the key lengths' elements ("int" or "long long"; "int" when
 /// there are none).
-static std::string lengthType(const SoftmaxAttention &a) {
+std::string cuda::lengthType(const SoftmaxAttention &a) {
   if (!a.lengths)
     return "int";
   func::FuncOp function = a.function;

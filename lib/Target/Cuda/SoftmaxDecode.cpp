@@ -257,8 +257,9 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
     return 4;
   static attn_rt::BlockSlots slots;
   const long long tiles = std::max<long long>(1, (S + kDecodeBN - 1) / kDecodeBN);
-  int tilesPerSplit =
-      attn_rt::tilesPerSplit(tiles, B * kKvHeads, slots.of(decode, kDecodeThreads, kDecodeSmem), kMaxSplits);
+  // A block's fixed cost: its queries and partial rows, and the pipeline's fill.
+  int tilesPerSplit = attn_rt::tilesPerSplit(tiles, B * kKvHeads, slots.of(decode, kDecodeThreads, kDecodeSmem),
+                                             kMaxSplits, 1.0);
   const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
   const long long rowsTotal = B * kHeads * T;
   float *partial;

@@ -90,23 +90,26 @@ private:
 };
 
 /// Key tiles per split when each of `pairs` independent rows of blocks
-/// reads `tiles` key tiles on `slots` concurrent blocks: the split with the
-/// shortest schedule (waves of blocks times tiles per block), the fewest
-/// splits among equals, at most `maxSplits`. The last shapes' answer is
-/// kept, since a decode loop asks the same each step.
+/// reads `tiles` key tiles on `slots` concurrent blocks, and a block costs
+/// `overhead` tiles' time besides its tiles (loading its queries, writing
+/// partial rows for the merge): the split with the shortest schedule (waves
+/// of blocks times a block's time), the fewest splits among equals, at most
+/// `maxSplits`. The last shapes' answer is kept, since a decode loop asks
+/// the same each step.
 inline int tilesPerSplit(long long tiles, long long pairs, long long slots,
-                         int maxSplits) {
+                         int maxSplits, double overhead) {
   static thread_local long long lastKey[3] = {-1, -1, -1};
   static thread_local int lastAnswer = 1;
   if (lastKey[0] == tiles && lastKey[1] == pairs && lastKey[2] == slots)
     return lastAnswer;
-  long long best = tiles, bestCost = -1;
+  long long best = tiles;
+  double bestCost = -1;
   for (long long splits = 1; splits <= std::min<long long>(tiles, maxSplits);
        ++splits) {
     const long long per = (tiles + splits - 1) / splits;
     if ((tiles + per - 1) / per != splits)
       continue; // the same tiles per split as fewer splits
-    const long long cost = (pairs * splits + slots - 1) / slots * per;
+    const double cost = (pairs * splits + slots - 1) / slots * (per + overhead);
     if (bestCost < 0 || cost < bestCost)
       bestCost = cost, best = per;
   }

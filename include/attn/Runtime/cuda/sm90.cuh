@@ -140,6 +140,12 @@ __device__ inline void namedBarrierSync(int id, int count) {
   asm volatile("bar.sync %0, %1;" ::"r"(id), "r"(count) : "memory");
 }
 
+/// Arrives at barrier `id` without waiting: the producer's half of a
+/// handoff whose consumers wait with namedBarrierSync(id, count).
+__device__ inline void namedBarrierArrive(int id, int count) {
+  asm volatile("bar.arrive %0, %1;" ::"r"(id), "r"(count) : "memory");
+}
+
 // --- register reallocation between warpgroups -------------------------------
 
 template <int Count> __device__ inline void registersRelease() {

@@ -1,0 +1,398 @@
+//===- LatentAttention.cpp - MLA's attention over a latent cache (sm_90a) -===//
+//
+// Multi-head latent attention after weight absorption (attn-absorb-mla):
+// every query head attends over one shared latent cache c (Dc wide) plus a
+// RoPE key kr (Dr wide), and the values are the latent rows themselves,
+//   o = softmax(scale (q c^T + qr kr^T)) c.
+// Many query heads over one KV head make decode compute-bound (128 heads:
+// about 240 FLOPs per cache byte), so the kernel is laid out for the tensor
+// cores. A block takes 64 query rows (heads x new tokens) and a split of the
+// keys; a producer warpgroup gathers the rows' [q | qr] once and streams
+// 64-key tiles of [c | kr] with TMA into a two-stage ring. The 64 x Dc f32
+// output only fits in registers split between two consumer warpgroups, by
+// columns. Warpgroup 0 computes S = [q | qr] [c | kr]^T, the score chain and
+// the online softmax, and multiplies P (from registers) by the tile's left
+// half of c; it hands P and the rows' rescale factors through shared memory
+// to warpgroup 1, which multiplies P by the right half. The same tile in
+// shared memory is the scores' K operand and the products' V operand.
+// Splits of the keys are merged by log-sum-exp, as in softmax decode.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+using namespace mlir;
+using namespace attn;
+using namespace attn::cuda;
+
+namespace {
+constexpr const char *kConstants = R"cu(
+constexpr int kHeads = $H, kDc = $DC, kDr = $DR, kDk = kDc + kDr, kDV = kDc;
+constexpr int kBM = 64, kBN = 64, kStages = 2, kHalf = kDc / 2, kLatentThreads = 384;
+constexpr int kQBytes = kBM * kDk * 2, kKBytes = kBN * kDk * 2, kPBytes = kBM * kBN * 2;
+// Q, the ring and P; the rows' rescale factors, maxima and sums; the
+// mbarriers; room to align to 1024 bytes (the 128-byte swizzle's period).
+constexpr int kLatentSmem = kQBytes + kStages * kKBytes + kPBytes + 3 * kBM * 4 + 8 * (1 + 2 * kStages) + 1024;
+)cu";
+
+constexpr const char *kKernel = R"cu(
+static_assert(kLatentSmem <= 227 * 1024, "latent tiles exceed the shared memory of a block");
+static_assert(kDc % 128 == 0 && kDr % 64 == 0, "whole 128-byte slabs per warpgroup");
+
+// Named barriers between the consumer warpgroups (0 is __syncthreads's).
+constexpr int kPFull = 1, kPEmpty = 2, kRowStats = 3;
+
+/// Row block blockIdx.x: rows r of kHeads x T (head r / T, query r % T),
+/// split blockIdx.y of the keys that the queries may see (tilesPerSplit
+/// tiles each), sequence blockIdx.z. With one split the rows go to out (and
+/// lse); otherwise, unnormalized with their log2 max and sum, to `partial`
+/// ([split][B][H][T][kDV + 2] f32) for ${NAME}_combine.
+extern "C" __global__ void __launch_bounds__(kLatentThreads, 1)
+${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
+               const __grid_constant__ attn_rt::TensorMap tmR,
+               const $ELEM *__restrict__ q, long long qsB, long long qsH, long long qsT,
+               const $ELEM *__restrict__ qr, long long rsB, long long rsH, long long rsT,
+               $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
+               float *__restrict__ lse, const $LENGTH_TYPE *__restrict__ lengths, int T, int S,
+               float *__restrict__ partial, int tilesPerSplit) {
+  using namespace attn_rt;
+  extern __shared__ unsigned char smemRaw[];
+  unsigned char *sQ = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
+  unsigned char *sK = sQ + kQBytes, *sP = sK + kStages * kKBytes;
+  float *sRescale = reinterpret_cast<float *>(sP + kPBytes), *sMax = sRescale + kBM, *sSum = sMax + kBM;
+  unsigned long long *barQ = reinterpret_cast<unsigned long long *>(sSum + kBM);
+  unsigned long long *full = barQ + 1, *empty = full + kStages;
+
+  const int split = blockIdx.y, b = blockIdx.z;
+  const int rows = kHeads * T, rowBase = blockIdx.x * kBM;
+  const int L = attnKeyLength(lengths, b, S);
+  int tileBegin, tiles;
+  attnKeyTiles<kBN>(0, T - 1, T, L, tileBegin, tiles);
+  const int first = tileBegin + split * tilesPerSplit;
+  const int count = max(0, min(tilesPerSplit, tileBegin + tiles - first));
+
+  if (threadIdx.x == 0) {
+    mbarrierInit(barQ, 128);
+    for (int i = 0; i < kStages; ++i) {
+      mbarrierInit(&full[i], 1);
+      mbarrierInit(&empty[i], 8); // one arrival per consumer warp
+    }
+    fenceBarrierInit();
+  }
+  __syncthreads();
+
+  if (threadIdx.x < 128) { // producer
+    // The block's rows of [q | qr], gathered in the 128-byte swizzled slabs
+    // that wgmma reads; rows past kHeads x T are zero.
+    for (int i = threadIdx.x; i < kBM * kDk / 8; i += 128) {
+      const int r = i / (kDk / 8), c = i % (kDk / 8), row = rowBase + r;
+      const bool valid = row < rows;
+      const int h = valid ? row / T : 0, t = valid ? row % T : 0;
+      const $ELEM *src = c < kDc / 8 ? q + b * qsB + h * qsH + t * qsT + c * 8
+                                     : qr + b * rsB + h * rsH + t * rsT + (c - kDc / 8) * 8;
+      cpAsync16(reinterpret_cast<$ELEM *>(sQ) + c / 8 * kBM * 64 + r * 64 + ((c % 8) ^ (r % 8)) * 8,
+                valid ? src : q, valid);
+    }
+    cpAsyncCommit();
+    cpAsyncWait<0>();
+    fenceProxyAsync(); // wgmma reads Q through the async proxy
+    mbarrierArrive(barQ);
+    registersRelease<40>();
+    if (threadIdx.x == 0)
+      for (int i = 0; i < count; ++i) {
+        const int tile = first + count - 1 - i, stage = i % kStages;
+        if (i >= kStages)
+          mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
+        mbarrierExpectBytes(&full[stage], kKBytes);
+        unsigned char *dst = sK + stage * kKBytes;
+        for (int c = 0; c < kDc / 64; ++c)
+          tmaLoad4d(dst + c * kBN * 128, &tmC, &full[stage], c * 64, tile * kBN, 0, b);
+        for (int c = 0; c < kDr / 64; ++c)
+          tmaLoad4d(dst + (kDc / 64 + c) * kBN * 128, &tmR, &full[stage], c * 64, tile * kBN, 0, b);
+      }
+    return;
+  }
+
+  registersAcquire<232>();
+  const int wg = threadIdx.x / 128 - 1, warp = threadIdx.x / 32 % 4, lane = threadIdx.x % 32;
+  const int r0 = warp * 16 + lane / 4; // this thread's rows of the block: r0, r0 + 8
+  float o[kHalf / 2];
+#pragma unroll
+  for (int j = 0; j < kHalf / 2; ++j)
+    o[j] = 0.f;
+  // V, the left or right half of the tile's latent columns: kHalf / 64 slabs.
+  const int vOffset = wg * (kHalf / 64) * kBN * 128;
+  mbarrierWait(barQ, 0);
+
+  if (wg == 0) {
+    // Padding rows stand for the last real row in the score chain.
+    const int rowA = min(rowBase + r0, rows - 1), rowB = min(rowBase + r0 + 8, rows - 1);
+    const int hs[2] = {rowA / T, rowB / T}, ts[2] = {rowA % T, rowB % T};
+    float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
+    for (int i = 0; i < count; ++i) {
+      const int stage = i % kStages, s0 = (first + count - 1 - i) * kBN;
+      unsigned char *kTile = sK + stage * kKBytes;
+      float s[kBN / 2];
+      mbarrierWait(&full[stage], (i / kStages) & 1);
+      registerFence(s);
+      wgmmaFence();
+#pragma unroll
+      for (int kk = 0; kk < kDk / 16; ++kk)
+        wgmmaScores(s, wgmmaDescriptor(sQ + (kk / 4) * kBM * 128 + (kk % 4) * 32, 16, 1024),
+                    wgmmaDescriptor(kTile + (kk / 4) * kBN * 128 + (kk % 4) * 32, 16, 1024), kk > 0);
+      wgmmaCommit();
+      wgmmaWait<0>();
+      registerFence(s);
+
+      float tileMax[2] = {rowMax[0], rowMax[1]}, rescale[2];
+      if (attnTileVisible(0, T - 1, s0, s0 + kBN - 1, T, L))
+        attnScoreTile<false, kBN>(s, b, hs, ts, s0, T, L, tileMax);
+      else
+        attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax);
+      attnSoftmaxStep<kBN>(s, tileMax, rowMax, rowSum, rescale);
+      attnRescale<kHalf>(o, rescale);
+      unsigned p[kBN / 16][4];
+      attnPackProbabilities<$ELEM, kBN>(s, p);
+      registerFence(o);
+      wgmmaFence();
+#pragma unroll
+      for (int kk = 0; kk < kBN / 16; ++kk)
+        wgmmaValues(o, p[kk], wgmmaDescriptor(kTile + vOffset + kk * 16 * 128, kBN * 128, 1024), 1);
+      wgmmaCommit();
+
+      // While those run: P and the rescale factors to warpgroup 1, once it
+      // is done with the previous tile's. P goes in the A operand's
+      // swizzled layout: p[kk][e] holds row r0 + 8 (e % 2), keys
+      // 16 kk + 8 (e / 2) + 2 (lane % 4) and the next.
+      namedBarrierSync(kPEmpty, 256);
+#pragma unroll
+      for (int kk = 0; kk < kBN / 16; ++kk)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int row = r0 + 8 * (e % 2), chunk = 2 * kk + e / 2;
+          *reinterpret_cast<unsigned *>(sP + row * 128 + ((chunk ^ (row % 8)) << 4) + (lane % 4) * 4) = p[kk][e];
+        }
+      if (lane % 4 == 0)
+        sRescale[r0] = rescale[0], sRescale[r0 + 8] = rescale[1];
+      fenceProxyAsync();
+      namedBarrierArrive(kPFull, 256);
+
+      wgmmaWait<0>();
+      registerFence(o);
+      __syncwarp();
+      if (lane == 0)
+        mbarrierArrive(&empty[stage]);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float sum = quadSum(rowSum[r]);
+      if (lane % 4 == 0)
+        sMax[r0 + 8 * r] = rowMax[r], sSum[r0 + 8 * r] = sum;
+    }
+    __syncwarp();
+    namedBarrierArrive(kRowStats, 256);
+  } else {
+    if (count > 0)
+      namedBarrierArrive(kPEmpty, 256);
+    for (int i = 0; i < count; ++i) {
+      const int stage = i % kStages;
+      namedBarrierSync(kPFull, 256);
+      const float rescale[2] = {sRescale[r0], sRescale[r0 + 8]};
+      attnRescale<kHalf>(o, rescale);
+      mbarrierWait(&full[stage], (i / kStages) & 1);
+      registerFence(o);
+      wgmmaFence();
+#pragma unroll
+      for (int kk = 0; kk < kBN / 16; ++kk)
+        wgmmaValuesShared(o, wgmmaDescriptor(sP + kk * 32, 16, 1024),
+                          wgmmaDescriptor(sK + stage * kKBytes + vOffset + kk * 16 * 128, kBN * 128, 1024), 1);
+      wgmmaCommit();
+      wgmmaWait<0>();
+      registerFence(o);
+      if (i + 1 < count)
+        namedBarrierArrive(kPEmpty, 256);
+      __syncwarp();
+      if (lane == 0)
+        mbarrierArrive(&empty[stage]);
+    }
+    namedBarrierSync(kRowStats, 256);
+  }
+
+  // Each warpgroup writes its half of the columns.
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int local = r0 + 8 * r, row = rowBase + local;
+    if (row >= rows)
+      continue;
+    const int h = row / T, t = row % T, c0 = wg * kHalf + 2 * (lane % 4);
+    const float m = sMax[local], sum = sSum[local];
+    if (gridDim.y == 1) {
+      const float inverse = sum > 0.f ? 1.f / sum : 0.f;
+      $ELEM *dst = out + b * osB + h * osH + t * osT + c0;
+#pragma unroll
+      for (int n = 0; n < kHalf / 8; ++n)
+        *reinterpret_cast<unsigned *>(dst + 8 * n) = pack2<$ELEM>(o[4 * n + 2 * r] * inverse, o[4 * n + 2 * r + 1] * inverse);
+      if (lse && wg == 0 && lane % 4 == 0)
+        lse[((long long)b * kHeads + h) * T + t] = sum > 0.f ? (m + log2f(sum)) * 0.69314718056f : -INFINITY;
+    } else {
+      float *dst = partial + ((((long long)split * gridDim.z + b) * kHeads + h) * T + t) * (kDV + 2);
+#pragma unroll
+      for (int n = 0; n < kHalf / 8; ++n)
+        *reinterpret_cast<float2 *>(dst + c0 + 8 * n) = make_float2(o[4 * n + 2 * r], o[4 * n + 2 * r + 1]);
+      if (wg == 0 && lane % 4 == 0)
+        dst[kDV] = m, dst[kDV + 1] = sum;
+    }
+  }
+}
+)cu";
+
+constexpr const char *kChecks = R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = c->shape[2];
+  if (q->shape[1] != kHeads || q->shape[3] != kDc)
+    return attnFail(1, "latent queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $DC]", ATTN_SHAPE(q));
+  if (qr->shape[0] != B || qr->shape[1] != kHeads || qr->shape[2] != T || qr->shape[3] != kDr)
+    return attnFail(1, "RoPE queries are [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DR]", ATTN_SHAPE(qr),
+                    (long long)B, (long long)T);
+  if (c->shape[0] != B || c->shape[1] != 1 || c->shape[3] != kDc)
+    return attnFail(1, "the latent cache is [%lld, %lld, %lld, %lld]; expected [%lld, 1, S, $DC]", ATTN_SHAPE(c),
+                    (long long)B);
+  if (kr->shape[0] != B || kr->shape[1] != 1 || kr->shape[2] != S || kr->shape[3] != kDr)
+    return attnFail(1, "RoPE keys are [%lld, %lld, %lld, %lld]; expected [%lld, 1, %lld, $DR]", ATTN_SHAPE(kr),
+                    (long long)B, (long long)S);
+  if (out->shape[0] != B || out->shape[1] != kHeads || out->shape[2] != T || out->shape[3] != kDc)
+    return attnFail(1, "the output is [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DC]", ATTN_SHAPE(out),
+                    (long long)B, (long long)T);
+  if (T * kHeads > INT32_MAX / 2 || S > INT32_MAX / 2 || B > 65535)
+    return attnFail(1, "sizes past the kernel's 32-bit indexing (B <= 65535, H T and S < 2^30)");
+$LENGTH_CHECKS  const attn_cuda_tensor *inputs[4] = {q, qr, c, kr};
+  for (const attn_cuda_tensor *t : inputs)
+    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
+        (uintptr_t)t->data % 16)
+      return attnFail(2, "queries and caches need a contiguous last dim, other strides of multiples "
+                         "of 8 elements and 16-byte aligned data");
+  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
+    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
+                       "4-byte aligned data");
+  if (B == 0 || T == 0)
+    return 0;
+)cu";
+
+constexpr const char *kLengthChecks = R"cu(  if (lengths->shape[0] != B)
+    return attnFail(1, "lengths has %lld entries; expected B = %lld", (long long)lengths->shape[0], (long long)B);
+  if (B > 1 && lengths->strides[0] != 1)
+    return attnFail(2, "lengths must be contiguous");
+)cu";
+
+constexpr const char *kLauncher = R"cu(
+extern "C" int $NAME($PARAMS, float *lse, void *stream) {
+$CHECKS
+  static const void *kernel = attn_rt::withSharedBytes(attnKernel(${NAME}_latent), kLatentSmem);
+  if (!kernel)
+    return 4;
+  attn_rt::TensorMap tmC, tmR;
+  // Without keys no tile is read; the maps still need a valid shape.
+  const uint64_t keyRows = S > 0 ? S : 1;
+  if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
+      !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
+    return attnFail(3, "encoding the TMA descriptors failed (driver without "
+                       "cuTensorMapEncodeTiled, or sizes past its limits)");
+  static attn_rt::BlockSlots slots;
+  const long long rowBlocks = (kHeads * T + kBM - 1) / kBM;
+  const long long tiles = std::max<long long>(1, (S + kBN - 1) / kBN);
+  // A block's fixed cost: its 64 query rows (a tile's bytes), their partial
+  // rows (two tiles' bytes, written and read back), the pipeline's fill.
+  int tilesPerSplit = attn_rt::tilesPerSplit(tiles, B * rowBlocks,
+                                             slots.of(kernel, kLatentThreads, kLatentSmem), kMaxSplits, 4.0);
+  const int splits = (int)((tiles + tilesPerSplit - 1) / tilesPerSplit);
+  const long long rowsTotal = B * kHeads * T;
+  float *partial;
+  if (int rc = attnPartials(&partial, splits, rowsTotal, stream))
+    return rc;
+  const void *qData = q->data, *qrData = qr->data, *lengthsData = $LENGTHS;
+  void *outData = out->data;
+  long long qs[3] = {q->strides[0], q->strides[1], q->strides[2]};
+  long long rs[3] = {qr->strides[0], qr->strides[1], qr->strides[2]};
+  long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
+  int Ti = (int)T, Si = (int)S;
+  void *args[] = {&tmC, &tmR, &qData, &qs[0], &qs[1], &qs[2], &qrData, &rs[0], &rs[1], &rs[2],
+                  &outData, &os[0], &os[1], &os[2], &lse, &lengthsData, &Ti, &Si, &partial, &tilesPerSplit};
+  const int status = attn_rt::launch(kernel, dim3((unsigned)rowBlocks, splits, (unsigned)B),
+                                     dim3(kLatentThreads), args, kLatentSmem, stream);
+  const int merged = attnCombine(partial, status ? 1 : splits, rowsTotal, Ti, out, lse, stream);
+  return status ? status : merged;
+}
+)cu";
+} // namespace
+
+FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
+                                                 StringRef name, Arch arch) {
+  ScoreOp score = a.score;
+  AggregateOp aggregate = a.aggregate;
+  if (arch != Arch::sm90a)
+    return score.emitError("MLA's latent attention (two query-key pairs) "
+                             "has a CUDA kernel for sm_90a only");
+  if (a.value != a.key)
+    return aggregate.emitError(
+        "the CUDA backend's latent attention takes the score's first keys "
+        "(the latent cache) as the values");
+  if (a.kvHeads != 1 || a.ropeKvHeads != 1)
+    return score.emitError("the CUDA backend's latent attention takes one "
+                             "latent head and one RoPE key head");
+  if (a.headDim % 128 || a.headDim > 512 || a.ropeDim % 64 ||
+      a.headDim + a.ropeDim > 576)
+    return score.emitError()
+           << "the CUDA backend's latent attention takes a latent width that "
+              "is a multiple of 128 up to 512 and a RoPE width that is a "
+              "multiple of 64, at most 576 together; not "
+           << a.headDim << " + " << a.ropeDim;
+
+  std::string params = argumentParameters(a.function, [&](unsigned i) {
+    return i == a.query       ? "q"
+           : i == a.ropeQuery ? "qr"
+           : i == a.key       ? "c"
+           : i == a.ropeKey   ? "kr"
+           : i == a.lengths   ? "lengths"
+                              : "";
+  });
+  params += "attn_cuda_tensor *out";
+  std::vector<std::pair<StringRef, std::string>> names = {
+      {"H", std::to_string(a.heads)},
+      {"DC", std::to_string(a.headDim)},
+      {"DR", std::to_string(a.ropeDim)},
+      {"NAME", name.str()},
+      {"ELEM", elementTypeName(a.element).str()},
+      {"LENGTH_TYPE", lengthType(a)},
+      {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
+      {"PARAMS", params},
+      {"LENGTH_CHECKS", a.lengths ? kLengthChecks : ""}};
+
+  KernelParts parts;
+  parts.constants = substitute(kConstants, names) +
+                    substitute(splitCombineConstants(), names);
+  llvm::raw_string_ostream device(parts.device);
+  if (failed(emitSoftmaxFragments(a, device)))
+    return failure();
+  StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
+  device << wgmmaFunction("wgmmaScores", 64, ptxType, false, false)
+         << wgmmaFunction("wgmmaValues", a.headDim / 2, ptxType, true, true)
+         << wgmmaFunction("wgmmaValuesShared", a.headDim / 2, ptxType, false,
+                          true)
+         << substitute(kKernel, names)
+         << substitute(splitCombineKernel(), names);
+  names.push_back({"CHECKS", substitute(kChecks, names)});
+  parts.launcher = substitute(splitCombineLauncher(), names) +
+                   substitute(kLauncher, names);
+  parts.parameters = params + ", float *lse";
+  parts.doc =
+      "// MLA's attention over a latent cache: out = softmax(scale (q c^T + "
+      "qr kr^T)) c,\n// one latent head c shared by every query head. lse, "
+      "if not NULL, receives the\n// log-sum-exp of each query's scores, "
+      "[B, H, T] contiguous f32 (-inf for fully\n// masked rows). Needs: q, "
+      "qr, c, kr with a contiguous last dim, other strides\n// multiples of 8 "
+      "elements, 16-byte aligned data; out with a contiguous last dim.";
+  if (a.lengths)
+    parts.doc += "\n// Keys past lengths[b], up to the end of that 64-key "
+                 "tile, may be read: they\n// must be finite (they get no "
+                 "weight, but 0 * NaN is NaN).";
+  parts.runtimeHeader = "sm90.cuh";
+  return parts;
+}
