@@ -246,7 +246,8 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
 }
 )cu";
 
-constexpr const char *kChecks = R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = c->shape[2];
+constexpr const char *kChecks =
+    R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = c->shape[2];
   if (q->shape[1] != kHeads || q->shape[3] != kDc)
     return attnFail(1, "latent queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $DC]", ATTN_SHAPE(q));
   if (qr->shape[0] != B || qr->shape[1] != kHeads || qr->shape[2] != T || qr->shape[3] != kDr)
@@ -329,14 +330,14 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
   AggregateOp aggregate = a.aggregate;
   if (arch != Arch::sm90a)
     return score.emitError("MLA's latent attention (two query-key pairs) "
-                             "has a CUDA kernel for sm_90a only");
+                           "has a CUDA kernel for sm_90a only");
   if (a.value != a.key)
     return aggregate.emitError(
         "the CUDA backend's latent attention takes the score's first keys "
         "(the latent cache) as the values");
   if (a.kvHeads != 1 || a.ropeKvHeads != 1)
     return score.emitError("the CUDA backend's latent attention takes one "
-                             "latent head and one RoPE key head");
+                           "latent head and one RoPE key head");
   if (a.headDim % 128 || a.headDim > 512 || a.ropeDim % 64 ||
       a.headDim + a.ropeDim > 576)
     return score.emitError()
@@ -379,8 +380,8 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
          << substitute(kKernel, names)
          << substitute(splitCombineKernel(), names);
   names.push_back({"CHECKS", substitute(kChecks, names)});
-  parts.launcher = substitute(splitCombineLauncher(), names) +
-                   substitute(kLauncher, names);
+  parts.launcher =
+      substitute(splitCombineLauncher(), names) + substitute(kLauncher, names);
   parts.parameters = params + ", float *lse";
   parts.doc =
       "// MLA's attention over a latent cache: out = softmax(scale (q c^T + "
