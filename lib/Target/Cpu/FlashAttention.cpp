@@ -57,20 +57,41 @@ matchScoreChain(Value scores) {
 
 /// keyTileMayBeVisible for an attn.mask of scores of `shape`.
 Expr maskTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
-                          Expr tFirst, Expr b, const std::vector<Expr> &shape) {
+                          Expr tFirst, Expr tLast, Expr b,
+                          const std::vector<Expr> &shape) {
   Expr T = shape[2], S = shape[3];
   Expr L = mask.getKind() == MaskKind::compressed ? T : S;
   if (mask.getLengths())
     L = ctx.get(mask.getLengths())({b});
   return keyTileMayBeVisible(mask.getKind(), mask.getSize().value_or(0),
                              mask.getStride().value_or(0), first,
-                             L - T + tFirst, L);
+                             L - T + tFirst, L - T + tLast, L);
+}
+
+/// Consecutive query heads of `score` and `values` that share every key and
+/// value head: H / (the most KV heads), if every KV head count divides that;
+/// 1 where a count is dynamic.
+int64_t sharedHeadGroup(ScoreOp score, Value values) {
+  int64_t heads = dimSize(score.getQueries()[0], 1), most = 1;
+  SmallVector<Value> shared(score.getKeys().begin(), score.getKeys().end());
+  shared.push_back(values);
+  SmallVector<int64_t> counts;
+  for (Value v : shared)
+    counts.push_back(dimSize(v, 1));
+  for (int64_t n : counts)
+    if (ShapedType::isDynamic(n) || n <= 0)
+      return 1;
+  for (int64_t n : counts)
+    most = std::max(most, n);
+  if (ShapedType::isDynamic(heads) || heads % most ||
+      llvm::any_of(counts, [&](int64_t n) { return most % n; }))
+    return 1;
+  return heads / most;
 }
 } // namespace
 
 Expr cpu::keyTileMayBeVisible(MaskKind kind, int size, int stride, Expr first,
-                              Expr pFirst, Expr L) {
-  Expr pLast = pFirst + kQueryTile - 1;
+                              Expr pFirst, Expr pLast, Expr L) {
   // Compressed keys count blocks, not tokens.
   Expr visible =
       kind == MaskKind::compressed ? Halide::Internal::const_true() : first < L;
@@ -125,15 +146,16 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
     }
     return score;
   };
-  kernel.tileVisible = [&, chain = chain](Expr kt, Expr qt, Expr, Expr b) {
+  kernel.tileVisible = [&, chain = chain](Expr kt, Expr tFirst, Expr tLast,
+                                          Expr, Expr b) {
     Expr visible = Halide::Internal::const_true();
     for (Operation *op : chain)
       if (auto mask = dyn_cast<MaskOp>(op))
-        visible =
-            visible && maskTileMayBeVisible(mask, ctx, kt * kKeyTile,
-                                            qt * kQueryTile, b, scoreShape);
+        visible = visible && maskTileMayBeVisible(mask, ctx, kt * kKeyTile,
+                                                  tFirst, tLast, b, scoreShape);
     return visible;
   };
+  kernel.headGroup = sharedHeadGroup(score, aggregate.getValues());
   return flashAttention(ctx, kernel);
 }
 
@@ -145,8 +167,18 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
   Expr H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
   const int lanes = vectorLanes();
 
-  Var d("d"), ti("ti"), to("to"), si("si"), r("r"), h("h"), b("b");
-  Expr tq = Halide::min(to * kQueryTile + ti, Halide::max(T - 1, 0));
+  Var d("d"), ti("ti"), to("to"), si("si"), r("r"), g("g"), b("b");
+  // Rows of a tile: (head, query) pairs of a group of `group` heads, row
+  // `row` being head g group + row / T, query row % T. Prefill (T of a tile
+  // or more) keeps one head per group, so a tile's queries are consecutive.
+  Expr group = kernel.headGroup > 1
+                   ? Halide::select(T < kQueryTile, Expr(kernel.headGroup), 1)
+                   : Expr(1);
+  Expr rows = group * T, Tdiv = Halide::max(T, 1);
+  Expr row = Halide::min(to * kQueryTile + ti, Halide::max(rows - 1, 0));
+  Expr hq = g * group + row / Tdiv, tq = row % Tdiv;
+  // Every head of a group reads the same key and value heads.
+  Expr hShared = g * group;
   Expr key = r * kKeyTile + si;
   // Keys past the end are masked; their reads stay in bounds, also when
   // there are no keys at all (S = 0: no tile runs, but bounds still hold).
@@ -155,88 +187,106 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
 
   // Scores of one (query tile, key tile) block, summed over the pairs.
   Func block = ctx.newFunc(op, "_flash_scores");
-  block(si, ti, r, to, h, b) = 0.0f;
+  block(si, ti, r, to, g, b) = 0.0f;
   std::vector<Func> packedQueries;
   std::vector<RDom> headDims;
   for (const auto &[q, k] : kernel.pairs) {
     // Queries transposed so a column of the tile is one vector load.
     Func packed = ctx.newFunc(op, "_flash_queries");
-    packed(ti, d, to, h, b) = q({b, h, tq, d}) * kernel.scale;
+    packed(ti, d, to, g, b) = q({b, hq, tq, d}) * kernel.scale;
     packedQueries.push_back(packed);
     RDom dk(0, q.shape[3], "dk");
     headDims.push_back(dk);
-    block(si, ti, r, to, h, b) +=
-        packed(ti, dk, to, h, b) *
-        k({b, sharedHead(h, H, k.shape[1]), keyClamped, dk});
+    block(si, ti, r, to, g, b) +=
+        packed(ti, dk, to, g, b) *
+        k({b, sharedHead(hShared, H, k.shape[1]), keyClamped, dk});
   }
 
-  Expr masked = kernel.chain(block(si, ti, r, to, h, b), b, h, tq, keyClamped);
+  Expr masked = kernel.chain(block(si, ti, r, to, g, b), b, hq, tq, keyClamped);
   if (!masked.defined())
     return std::nullopt;
   Func chained = ctx.newFunc(op, "_flash_masked");
-  chained(si, ti, r, to, h, b) =
+  chained(si, ti, r, to, g, b) =
       Halide::select(key < S, masked, minusInfinity());
 
   RDom rs(0, kKeyTile, "rs");
   Func tileMax = ctx.newFunc(op, "_flash_tile_max");
-  tileMax(ti, r, to, h, b) = Halide::maximum(chained(rs, ti, r, to, h, b));
-  Expr m = tileMax(ti, r, to, h, b);
+  tileMax(ti, r, to, g, b) = Halide::maximum(chained(rs, ti, r, to, g, b));
+  Expr m = tileMax(ti, r, to, g, b);
   Func prob = ctx.newFunc(op, "_flash_probs");
-  prob(si, ti, r, to, h, b) =
+  prob(si, ti, r, to, g, b) =
       Halide::select(m == minusInfinity(), 0.0f,
-                     Halide::exp(chained(si, ti, r, to, h, b) - m));
+                     Halide::exp(chained(si, ti, r, to, g, b) - m));
   Func tileSum = ctx.newFunc(op, "_flash_tile_sum");
-  tileSum(ti, r, to, h, b) = Halide::sum(prob(rs, ti, r, to, h, b));
+  tileSum(ti, r, to, g, b) = Halide::sum(prob(rs, ti, r, to, g, b));
   Func tileOut = ctx.newFunc(op, "_flash_tile_out");
-  tileOut(d, ti, r, to, h, b) = 0.0f;
-  tileOut(d, ti, r, to, h, b) +=
-      prob(rs, ti, r, to, h, b) *
-      v({b, sharedHead(h, H, v.shape[1]),
+  tileOut(d, ti, r, to, g, b) = 0.0f;
+  tileOut(d, ti, r, to, g, b) +=
+      prob(rs, ti, r, to, g, b) *
+      v({b, sharedHead(hShared, H, v.shape[1]),
          Halide::min(r * kKeyTile + rs, lastKey), d});
 
-  // The online softmax over key tiles, skipping tiles the masks hide.
+  // The online softmax over key tiles, skipping tiles the masks hide. A
+  // tile within one head sees its own queries; one across heads, all T.
+  Expr firstRow = to * kQueryTile,
+       lastRow = Halide::min(firstRow + kQueryTile, rows) - 1;
+  Expr oneHead = firstRow / Tdiv == lastRow / Tdiv;
+  Expr tFirst = Halide::select(oneHead, firstRow % Tdiv, 0),
+       tLast = Halide::select(oneHead, lastRow % Tdiv, T - 1);
   Func running = ctx.newFunc(op, "_flash_running");
-  running(d, ti, to, h, b) = {0.0f, minusInfinity(), 0.0f};
+  running(d, ti, to, g, b) = {0.0f, minusInfinity(), 0.0f};
   RDom kt(0, (S + kKeyTile - 1) / kKeyTile, "kt");
-  kt.where(kernel.tileVisible(kt, to, h, b));
-  Expr acc = running(d, ti, to, h, b)[0], mOld = running(d, ti, to, h, b)[1],
-       sum = running(d, ti, to, h, b)[2];
-  Expr mTile = tileMax(ti, kt, to, h, b);
-  Expr outTile = tileOut(d, ti, kt, to, h, b);
-  Expr sumTile = tileSum(ti, kt, to, h, b);
+  kt.where(kernel.tileVisible(kt, tFirst, tLast, g * group + firstRow / Tdiv,
+                              b));
+  Expr acc = running(d, ti, to, g, b)[0], mOld = running(d, ti, to, g, b)[1],
+       sum = running(d, ti, to, g, b)[2];
+  Expr mTile = tileMax(ti, kt, to, g, b);
+  Expr outTile = tileOut(d, ti, kt, to, g, b);
+  Expr sumTile = tileSum(ti, kt, to, g, b);
   Expr grows = mTile > mOld;
   // exp(-|difference|) rescales the side with the smaller max; a side with
   // max -inf holds zeros, so any finite factor will do.
   Expr factor =
       Halide::select(mOld == minusInfinity() || mTile == minusInfinity(), 0.0f,
                      Halide::exp(-Halide::abs(mOld - mTile)));
-  running(d, ti, to, h, b) = {
+  running(d, ti, to, g, b) = {
       Halide::select(grows, acc * factor + outTile, acc + outTile * factor),
       Halide::max(mOld, mTile),
       Halide::select(grows, sum * factor + sumTile, sum + sumTile * factor)};
 
-  HTensor out{ctx.newFunc(op, "_flash"), kernel.shape, Halide::Float(32)};
-  Var t("t");
-  Expr total = running(d, t % kQueryTile, t / kQueryTile, h, b)[2];
+  // The normalized rows of each group; with groups of one head they are the
+  // result itself.
+  Func flat = ctx.newFunc(op, "_flash");
+  Var x("x");
+  Expr total = running(d, x % kQueryTile, x / kQueryTile, g, b)[2];
   // A fully masked row has total 0 and output 0, as softmax defines it.
-  out.func(d, t, h, b) = Halide::select(
+  flat(d, x, g, b) = Halide::select(
       total == 0.0f, 0.0f,
-      running(d, t % kQueryTile, t / kQueryTile, h, b)[0] / total);
+      running(d, x % kQueryTile, x / kQueryTile, g, b)[0] / total);
+  HTensor out{flat, kernel.shape, Halide::Float(32)};
+  if (kernel.headGroup > 1) {
+    Var t("t"), h("h");
+    out.func = ctx.newFunc(op, "_flash_heads");
+    out.func(d, t, h, b) = flat(d, h % group * T + t, h / group, b);
+    out.func.compute_root()
+        .parallel(b)
+        .vectorize(d, lanes, TailStrategy::GuardWithIf);
+  }
 
-  // Schedule: one task per (query tile, head, batch entry).
+  // Schedule: one task per (query tile, head group, batch entry).
   Var tTile("t_tile"), tInner("t_inner"), task("task");
-  out.func.compute_root()
-      .split(t, tTile, tInner, kQueryTile, TailStrategy::GuardWithIf)
-      .reorder(d, tInner, tTile, h, b)
-      .fuse(tTile, h, task)
+  flat.compute_root()
+      .split(x, tTile, tInner, kQueryTile, TailStrategy::GuardWithIf)
+      .reorder(d, tInner, tTile, g, b)
+      .fuse(tTile, g, task)
       .fuse(task, b, task)
       .parallel(task)
       .vectorize(d, lanes, TailStrategy::GuardWithIf);
   for (Func &packed : packedQueries)
-    packed.compute_at(out.func, task)
+    packed.compute_at(flat, task)
         .bound_extent(ti, kQueryTile)
         .vectorize(ti, lanes);
-  running.compute_at(out.func, task)
+  running.compute_at(flat, task)
       .vectorize(d, lanes, TailStrategy::GuardWithIf);
   running.update().reorder(d, ti, kt).vectorize(d, lanes,
                                                 TailStrategy::GuardWithIf);

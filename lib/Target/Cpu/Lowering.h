@@ -197,21 +197,28 @@ struct FlashAttention {
                              Halide::Expr t, Halide::Expr s)>
       chain;
   /// False only where the chain hides every key of key tile `kt` from every
-  /// query of query tile `qt` of head `h` and batch entry `b`: such tiles are
-  /// skipped.
-  std::function<Halide::Expr(Halide::Expr kt, Halide::Expr qt, Halide::Expr h,
+  /// query of a query tile: queries [tFirst, tLast] of batch entry `b`, of
+  /// head `h` (the tile's first head, when a tile spans a group of heads).
+  /// Such tiles are skipped.
+  std::function<Halide::Expr(Halide::Expr kt, Halide::Expr tFirst,
+                             Halide::Expr tLast, Halide::Expr h,
                              Halide::Expr b)>
       tileVisible;
   /// The result's extents [B, H, T, Dv].
   std::vector<Halide::Expr> shape;
+  /// Consecutive query heads that share every key and value head. When T is
+  /// below a query tile (decode), a tile takes the rows (head, t) of such a
+  /// group, so the shared keys are read once for the group and a tile is not
+  /// mostly padding.
+  int64_t headGroup = 1;
 };
 
 /// False only where a mask of `kind` hides every key of the key tile from
-/// `first` from every query of the query tile from position `pFirst`; `L`
-/// is the sequence's key length.
+/// `first` from every query at positions [pFirst, pLast]; `L` is the
+/// sequence's key length.
 Halide::Expr keyTileMayBeVisible(MaskKind kind, int size, int stride,
                                  Halide::Expr first, Halide::Expr pFirst,
-                                 Halide::Expr L);
+                                 Halide::Expr pLast, Halide::Expr L);
 
 /// The online-softmax kernel, or nullopt when the chain cannot be lowered.
 std::optional<HTensor> flashAttention(LoweringContext &ctx,

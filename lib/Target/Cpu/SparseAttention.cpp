@@ -333,10 +333,11 @@ LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
                 selected(s / selectBlock, t, h / groupSize, b) != 0;
     return Halide::select(keep, score, minusInfinity());
   };
-  kernel.tileVisible = [&](Expr kt, Expr qt, Expr h, Expr b) {
+  // One head per tile (no head groups): query tile tFirst / kFlashQueryTile.
+  kernel.tileVisible = [&](Expr kt, Expr tFirst, Expr tLast, Expr h, Expr b) {
     return keyTileMayBeVisible(MaskKind::causal, 0, 0, kt * kFlashKeyTile,
-                               qt * kFlashQueryTile, T) &&
-           tileSelected(kt, qt, h / groupSize, b) != 0;
+                               tFirst, tLast, T) &&
+           tileSelected(kt, tFirst / kFlashQueryTile, h / groupSize, b) != 0;
   };
   std::optional<HTensor> selectedOut = flashAttention(ctx, kernel);
 
@@ -346,9 +347,9 @@ LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
         positionKeeps(MaskKind::sliding_window, window, 0, s, t), score,
         minusInfinity());
   };
-  kernel.tileVisible = [&](Expr kt, Expr qt, Expr, Expr) {
+  kernel.tileVisible = [&](Expr kt, Expr tFirst, Expr tLast, Expr, Expr) {
     return keyTileMayBeVisible(MaskKind::sliding_window, window, 0,
-                               kt * kFlashKeyTile, qt * kFlashQueryTile, T);
+                               kt * kFlashKeyTile, tFirst, tLast, T);
   };
   std::optional<HTensor> windowOut = flashAttention(ctx, kernel);
   // Both chains are plain selects: they always lower.
