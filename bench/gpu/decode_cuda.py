@@ -15,13 +15,12 @@ Usage: bench/gpu/decode_cuda.py emit DIR [--compiler build/bin/attention-opt]
        bench/gpu/decode_cuda.py run DIR [--include DIR] [--out FILE.md]
 """
 import argparse
-import datetime
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, report  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -138,20 +137,11 @@ def run(args):
             line.append(f"{arch} {t * 1e3:.1f} us, {bw / 1e9:.0f} GB/s = {bw / copy_bw:.2f} x copy, {t_plain / t:.1f} x plain")
         perf.append(" | ".join(line) + f" | plain {t_plain * 1e3:.1f} us |")
 
-    md = [f"# Softmax KV-cache decode: attention-opt --emit=cuda split-key decode kernel",
-          "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs of 20 back-to-back calls (CUDA events).",
-          "", "Command: `python3 bench/gpu/decode_cuda.py emit DIR` here, then on the GPU `python3 decode_cuda.py run DIR --include INCLUDE --out gpu-decode.md`.",
-          "", f"GQA {HQ}/{HKV} heads, D = {D}, bf16, T = 1, every cache full. Effective bandwidth = K and V cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16.",
-          "", "| B | S | cache | copy | ours sm_90a | ours sm_80 (PTX on the H100) | ours NVRTC (sm_90a source) | plain |", "|---|---|---|---|---|---|---|---|", *perf,
-          "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
-          "", "| arch | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
-          "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
-    text = "\n".join(md) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-    sys.exit(0 if ok_all else 1)
+    report("Softmax KV-cache decode: attention-opt --emit=cuda split-key decode kernel",
+           "`python3 bench/gpu/decode_cuda.py emit DIR` here, then on the GPU `python3 decode_cuda.py run DIR --include INCLUDE --out gpu-decode.md`.",
+           f"GQA {HQ}/{HKV} heads, D = {D}, bf16, T = 1, every cache full. Effective bandwidth = K and V cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16.",
+           "| B | S | cache | copy | ours sm_90a | ours sm_80 (PTX on the H100) | ours NVRTC (sm_90a source) | plain |",
+           perf, rows, ok_all, args.out, checks_label="arch")
 
 
 def main():

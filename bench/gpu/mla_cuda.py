@@ -19,13 +19,12 @@ Usage: bench/gpu/mla_cuda.py emit DIR [--compiler build/bin/attention-opt]
 ours, for trying a kernel change before it goes into the compiler.
 """
 import argparse
-import datetime
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, report  # noqa: E402
 
 DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
@@ -157,20 +156,10 @@ def run(args):
                             f"{flops / (t * 1e-3) / 1e12:.0f} TFLOP/s, {t_plain / t:.1f} x plain")
             perf.append(" | ".join(line) + f" | {t_plain * 1e3:.1f} us |")
 
-    md = ["# MLA absorbed decode over the latent cache: attention-opt --emit=cuda latent kernel",
-          "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs of 20 back-to-back calls (CUDA events).",
-          "", "Command: `python3 bench/gpu/mla_cuda.py emit DIR` here, then on the GPU `python3 mla_cuda.py run DIR --include INCLUDE --out gpu-mla.md`.",
-          "", f"128 query heads, latent {DC} + RoPE {DR}, one latent head, bf16, T = 1, every cache full. Effective bandwidth = latent + RoPE cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16. TFLOP/s counts 2 (576 + 512) FLOPs per head and key.",
-          "", "| B | S | cache | copy | ours | plain |", "|---|---|---|---|---|---|", *perf,
-          "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
-          "", "| build | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
-          "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
-    text = "\n".join(md) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-    sys.exit(0 if ok_all else 1)
+    report("MLA absorbed decode over the latent cache: attention-opt --emit=cuda latent kernel",
+           "`python3 bench/gpu/mla_cuda.py emit DIR` here, then on the GPU `python3 mla_cuda.py run DIR --include INCLUDE --out gpu-mla.md`.",
+           f"128 query heads, latent {DC} + RoPE {DR}, one latent head, bf16, T = 1, every cache full. Effective bandwidth = latent + RoPE cache bytes / time; the copy moves the same bytes device to device (its bandwidth counts read + write); 'plain' is PyTorch einsum + softmax + einsum in bf16. TFLOP/s counts 2 (576 + 512) FLOPs per head and key.",
+           "| B | S | cache | copy | ours | plain |", perf, rows, ok_all, args.out)
 
 
 def profile(args):

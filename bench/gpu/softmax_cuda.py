@@ -112,6 +112,29 @@ def back_to_back(f, reps=20, iters=15):
     return sorted(ts)[len(ts) // 2]
 
 
+def report(title, command, setup, perf_header, perf, rows, ok_all, out, checks_label="build"):
+    """Prints and (with `out`) writes a benchmark's Markdown: the title, the
+    device and timing method, the command, the setup, the timing table, then
+    the numerics table and the verdict; exits 1 if a check failed."""
+    import datetime
+    import torch
+    columns = perf_header.count("|") - 1
+    md = [f"# {title}",
+          "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median over 15 runs of 20 back-to-back calls (CUDA events).",
+          "", f"Command: {command}",
+          "", setup,
+          "", perf_header, "|" + "---|" * columns, *perf,
+          "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
+          "", f"| {checks_label} | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
+          "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
+    text = "\n".join(md) + "\n"
+    print(text)
+    if out:
+        with open(out, "w") as f:
+            f.write(text)
+    sys.exit(0 if ok_all else 1)
+
+
 def describe(t):
     return Tensor(t.data_ptr(), (ctypes.c_int64 * 4)(*t.shape),
                   (ctypes.c_int64 * 4)(*t.stride()))

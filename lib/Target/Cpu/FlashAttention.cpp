@@ -236,8 +236,8 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
   Func running = ctx.newFunc(op, "_flash_running");
   running(d, ti, to, g, b) = {0.0f, minusInfinity(), 0.0f};
   RDom kt(0, (S + kKeyTile - 1) / kKeyTile, "kt");
-  kt.where(kernel.tileVisible(kt, tFirst, tLast, g * group + firstRow / Tdiv,
-                              b));
+  kt.where(
+      kernel.tileVisible(kt, tFirst, tLast, g * group + firstRow / Tdiv, b));
   Expr acc = running(d, ti, to, g, b)[0], mOld = running(d, ti, to, g, b)[1],
        sum = running(d, ti, to, g, b)[2];
   Expr mTile = tileMax(ti, kt, to, g, b);
@@ -268,9 +268,8 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
     Var t("t"), h("h");
     out.func = ctx.newFunc(op, "_flash_heads");
     out.func(d, t, h, b) = flat(d, h % group * T + t, h / group, b);
-    out.func.compute_root()
-        .parallel(b)
-        .vectorize(d, lanes, TailStrategy::GuardWithIf);
+    out.func.compute_root().parallel(b).vectorize(d, lanes,
+                                                  TailStrategy::GuardWithIf);
   }
 
   // Schedule: one task per (query tile, head group, batch entry).
@@ -286,8 +285,7 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
     packed.compute_at(flat, task)
         .bound_extent(ti, kQueryTile)
         .vectorize(ti, lanes);
-  running.compute_at(flat, task)
-      .vectorize(d, lanes, TailStrategy::GuardWithIf);
+  running.compute_at(flat, task).vectorize(d, lanes, TailStrategy::GuardWithIf);
   running.update().reorder(d, ti, kt).vectorize(d, lanes,
                                                 TailStrategy::GuardWithIf);
 

@@ -64,6 +64,13 @@ mlir::FailureOr<SoftmaxAttention> matchSoftmaxAttention(mlir::func::FuncOp);
 mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
                                          llvm::raw_ostream &os);
 
+/// The launcher's checks, after the shape checks that define B and T: [B]
+/// contiguous lengths (if `lengths`), `inputs` (C names) laid out for
+/// 16-byte copies (`what` names them in the message), `out` for 2-element
+/// stores; then it returns 0 when B or T is 0.
+std::string launcherLayoutChecks(llvm::ArrayRef<llvm::StringRef> inputs,
+                                 llvm::StringRef what, bool lengths);
+
 /// C type of the key lengths' elements ("int" or "long long"; "int" when
 /// there are none).
 std::string lengthType(const SoftmaxAttention &attention);

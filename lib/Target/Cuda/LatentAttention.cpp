@@ -264,24 +264,7 @@ constexpr const char *kChecks =
                     (long long)B, (long long)T);
   if (T * kHeads > INT32_MAX / 2 || S > INT32_MAX / 2 || B > 65535)
     return attnFail(1, "sizes past the kernel's 32-bit indexing (B <= 65535, H T and S < 2^30)");
-$LENGTH_CHECKS  const attn_cuda_tensor *inputs[4] = {q, qr, c, kr};
-  for (const attn_cuda_tensor *t : inputs)
-    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
-        (uintptr_t)t->data % 16)
-      return attnFail(2, "queries and caches need a contiguous last dim, other strides of multiples "
-                         "of 8 elements and 16-byte aligned data");
-  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
-    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
-                       "4-byte aligned data");
-  if (B == 0 || T == 0)
-    return 0;
-)cu";
-
-constexpr const char *kLengthChecks = R"cu(  if (lengths->shape[0] != B)
-    return attnFail(1, "lengths has %lld entries; expected B = %lld", (long long)lengths->shape[0], (long long)B);
-  if (B > 1 && lengths->strides[0] != 1)
-    return attnFail(2, "lengths must be contiguous");
-)cu";
+$LAYOUT_CHECKS)cu";
 
 constexpr const char *kLauncher = R"cu(
 extern "C" int $NAME($PARAMS, float *lse, void *stream) {
@@ -364,7 +347,9 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"LENGTH_TYPE", lengthType(a)},
       {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
       {"PARAMS", params},
-      {"LENGTH_CHECKS", a.lengths ? kLengthChecks : ""}};
+      {"LAYOUT_CHECKS",
+       launcherLayoutChecks({"q", "qr", "c", "kr"}, "queries and caches",
+                            a.lengths.has_value())}};
 
   KernelParts parts;
   parts.constants = substitute(kConstants, names) +

@@ -617,6 +617,39 @@ LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
   return success();
 }
 
+std::string cuda::launcherLayoutChecks(ArrayRef<StringRef> inputs,
+                                       StringRef what, bool lengths) {
+  std::string names;
+  for (StringRef input : inputs)
+    names += (names.empty() ? "" : ", ") + input.str();
+  std::string text;
+  if (lengths)
+    text += R"cu(  if (lengths->shape[0] != B)
+    return attnFail(1, "lengths has %lld entries; expected B = %lld", (long long)lengths->shape[0], (long long)B);
+  if (B > 1 && lengths->strides[0] != 1)
+    return attnFail(2, "lengths must be contiguous");
+)cu";
+  // The kernels copy the inputs in 16-byte pieces (TMA, cp.async) and store
+  // the output 2 elements at a time.
+  text += substitute(
+      R"cu(  const attn_cuda_tensor *inputs[$COUNT] = {$INPUTS};
+  for (const attn_cuda_tensor *t : inputs)
+    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
+        (uintptr_t)t->data % 16)
+      return attnFail(2, "$WHAT need a contiguous last dim, other strides "
+                         "of multiples of 8 elements and 16-byte aligned data");
+  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
+    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
+                       "4-byte aligned data");
+  if (B == 0 || T == 0)
+    return 0;
+)cu",
+      {{"COUNT", std::to_string(inputs.size())},
+       {"INPUTS", names},
+       {"WHAT", what.str()}});
+  return text;
+}
+
 /// The launcher's shape, stride and alignment checks against the program's
 /// static sizes, as statements of a function returning an error code; they
 /// return 0 early when there is nothing to compute (B or T is 0).
@@ -638,26 +671,8 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
        {"HKV", std::to_string(a.kvHeads)},
        {"D", std::to_string(a.headDim)},
        {"DV", std::to_string(a.valueDim)}});
-  if (a.lengths)
-    os << "  if (lengths->shape[0] != B)\n"
-          "    return attnFail(1, \"lengths has %lld entries; expected B = "
-          "%lld\", (long long)lengths->shape[0], (long long)B);\n"
-          "  if (B > 1 && lengths->strides[0] != 1)\n"
-          "    return attnFail(2, \"lengths must be contiguous\");\n";
-  // Both kernels copy q, k and v in 16-byte pieces (TMA, cp.async) and
-  // store the output 2 elements at a time.
-  os << R"cu(  const attn_cuda_tensor *inputs[3] = {q, k, v};
-  for (const attn_cuda_tensor *t : inputs)
-    if (t->strides[3] != 1 || t->strides[2] % 8 || t->strides[1] % 8 || t->strides[0] % 8 ||
-        (uintptr_t)t->data % 16)
-      return attnFail(2, "queries, keys and values need a contiguous last dim, other strides "
-                         "of multiples of 8 elements and 16-byte aligned data");
-  if (out->strides[3] != 1 || out->strides[2] % 2 || (uintptr_t)out->data % 4)
-    return attnFail(2, "the output needs a contiguous last dim, an even row stride and "
-                       "4-byte aligned data");
-  if (B == 0 || T == 0)
-    return 0;
-)cu";
+  os << launcherLayoutChecks({"q", "k", "v"}, "queries, keys and values",
+                             a.lengths.has_value());
   // A group's queries fit one row tile: the split-key decode kernels.
   os << "  if (T * " << a.heads / a.kvHeads
      << " <= 16)\n    return attnDecode(q, k, v, out, lse, "
