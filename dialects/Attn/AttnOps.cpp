@@ -769,5 +769,18 @@ LogicalResult SelectTokensOp::verify() {
                  {dimSize(s, 0), dimSize(s, 1), dimSize(s, 2)}, "indices");
 }
 
+LogicalResult PagedCacheOp::verify() {
+  Value pages = getPages(), table = getTable();
+  if (getElementTypeOrSelf(pages.getType()) !=
+      getElementTypeOrSelf(getCache().getType()))
+    return emitOpError("cache elements must be the pages' elements");
+  int64_t m = dimSize(table, 1), p = dimSize(pages, 1);
+  int64_t slots = known(m) && known(p) ? m * p : ShapedType::kDynamic;
+  return shapeIs(*this, getCache().getType(),
+                 {dimSize(table, 0), dimSize(pages, 2), slots,
+                  dimSize(pages, 3)},
+                 "cache");
+}
+
 #define GET_OP_CLASSES
 #include "Attn/AttnOps.cpp.inc"

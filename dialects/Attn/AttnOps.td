@@ -18,6 +18,7 @@ def Attn_Tensor3D : TensorRankOf<[AnyFloat], [3]>;
 def Attn_Tensor1D : TensorRankOf<[AnyFloat], [1]>;
 def Attn_Indices4D : TensorRankOf<[AnySignlessInteger], [4]>;
 def Attn_Lengths : TensorRankOf<[AnySignlessInteger], [1]>;
+def Attn_PageTable : TensorRankOf<[AnySignlessInteger], [2]>;
 def Attn_Vector : TensorRankOf<[AnyFloat], [1]>;
 def Attn_State : Type<CPred<"::llvm::isa<::attn::StateType>($_self)">,
                       "attn state", "::attn::StateType">;
@@ -525,6 +526,28 @@ def Attn_SelectTokensOp : Attn_Op<"select_tokens"> {
   let results = (outs Attn_Indices4D:$indices);
   let assemblyFormat = [{
     $scores `top` $top attr-dict `:` type($scores) `->` type($indices)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_PagedCacheOp : Attn_Op<"paged_cache"> {
+  let summary = "a KV cache kept in pages, as the [B, H, S, D] cache it holds";
+  let description = [{
+    ```mlir
+    %k = attn.paged_cache %pages, %table
+        : tensor<?x16x2x128xf32>, tensor<?x?xi32> -> tensor<?x2x?x128xf32>
+    ```
+    `pages [N, P, H, D]` holds N pages of P slots; `table [B, M]` names the
+    page of each of a sequence's M page slots. Slot s of sequence b is
+    `pages[table[b, s / P], s % P]`, so S = M x P. A table entry outside
+    [0, N) reads zeros: entries past a sequence's length are free (a mask
+    with `lengths` hides those slots).
+  }];
+  let arguments = (ins Attn_Tensor4D:$pages, Attn_PageTable:$table);
+  let results = (outs Attn_Tensor4D:$cache);
+  let assemblyFormat = [{
+    $pages `,` $table attr-dict `:` type($pages) `,` type($table) `->`
+    type($cache)
   }];
   let hasVerifier = 1;
 }

@@ -315,6 +315,7 @@ private:
   FailureOr<Tensor> evaluate(RopeOp op);
   FailureOr<Tensor> evaluate(IndexScoreOp op);
   FailureOr<Tensor> evaluate(SelectTokensOp op);
+  FailureOr<Tensor> evaluate(PagedCacheOp op);
   FailureOr<Tensor> evaluate(arith::ConstantOp op);
 
   /// Runs a block on bound arguments and returns what its yield yields.
@@ -377,7 +378,7 @@ LogicalResult Interpreter::execute(Operation *op) {
       .Case<ScoreOp, MaskOp, BlockMaskOp, ScoreModOp, SoftmaxOp, FeatureMapOp,
             DecayOp, AggregateOp, StateDecayOp, StateUpdateOp, StateReadOp,
             CompressOp, SelectBlocksOp, GateCombineOp, NsaOp, ProjectOp, RopeOp,
-            IndexScoreOp, SelectTokensOp, arith::ConstantOp>(
+            IndexScoreOp, SelectTokensOp, PagedCacheOp, arith::ConstantOp>(
           [&](auto concrete) { return bind(evaluate(concrete)); })
       .Case<ScanOp, ChunkedScanOp>(
           [&](auto recurrent) { return evaluate(recurrent); })
@@ -1139,6 +1140,27 @@ FailureOr<Tensor> Interpreter::evaluate(RopeOp op) {
           x2 = e * c + a * s;
         }
       }
+    }
+  return out;
+}
+
+FailureOr<Tensor> Interpreter::evaluate(PagedCacheOp op) {
+  const Tensor &pages = get(op.getPages()), &table = get(op.getTable());
+  int64_t N = pages.size(0), P = pages.size(1), H = pages.size(2),
+          D = pages.size(3), B = table.size(0), M = table.size(1);
+  FailureOr<Tensor> out = allocate(op, op.getType(), {B, H, M * P, D});
+  if (failed(out))
+    return failure();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t m = 0; m < M; ++m) {
+      double page = table.at({b, m});
+      if (page < 0 || page >= double(N))
+        continue; // out-of-range entries read zeros
+      for (int64_t p = 0; p < P; ++p)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t d = 0; d < D; ++d)
+            out->at({b, h, m * P + p, d}) =
+                pages.at({int64_t(page), p, h, d});
     }
   return out;
 }

@@ -507,6 +507,26 @@ LogicalResult lowerSelectTokens(SelectTokensOp op, LoweringContext &ctx) {
   ctx.set(op.getResult(), out);
   return success();
 }
+/// Slot s of sequence b: pages[table[b, s / P], s % P], zeros for a table
+/// entry outside [0, N). Left inline, so kernels read the pages in place.
+LogicalResult lowerPagedCache(PagedCacheOp op, LoweringContext &ctx) {
+  const HTensor &pages = ctx.get(op.getPages()),
+                &table = ctx.get(op.getTable());
+  Expr N = pages.shape[0], P = pages.shape[1];
+  HTensor out{ctx.newFunc(op),
+              resultShape(ctx, op, op.getType(),
+                          {table.shape[0], pages.shape[2],
+                           table.shape[1] * P, pages.shape[3]}),
+              Halide::Float(32)};
+  IndexVars idx(4);
+  Halide::Var b = idx[0], h = idx[1], s = idx[2], d = idx[3];
+  Expr page = Halide::cast<int>(table({b, s / P}));
+  Expr inRange = page >= 0 && page < N;
+  out.func(idx.halide) = Halide::select(
+      inRange, pages({Halide::clamp(page, 0, N - 1), s % P, h, d}), 0.0f);
+  ctx.set(op.getResult(), out);
+  return success();
+}
 } // namespace
 
 std::optional<LogicalResult> cpu::lowerSparseAttentionOp(Operation *op,
@@ -520,5 +540,6 @@ std::optional<LogicalResult> cpu::lowerSparseAttentionOp(Operation *op,
       .Case([&](RopeOp o) { return lowerRope(o, ctx); })
       .Case([&](IndexScoreOp o) { return lowerIndexScore(o, ctx); })
       .Case([&](SelectTokensOp o) { return lowerSelectTokens(o, ctx); })
+      .Case([&](PagedCacheOp o) { return lowerPagedCache(o, ctx); })
       .Default([](Operation *) { return std::nullopt; });
 }

@@ -1783,3 +1783,43 @@ func.func @state_read_scale(%q: tensor<?x1x?x4xf32>, %k: tensor<?x1x?x4xf32>,
   }
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.paged_cache
+//===----------------------------------------------------------------------===//
+
+func.func @paged_cache_slots(%pages: tensor<?x16x2x128xf32>, %table: tensor<4x8xi32>) {
+  // expected-error @+1 {{cache sequence size mismatch: 100 vs 128}}
+  %0 = attn.paged_cache %pages, %table
+      : tensor<?x16x2x128xf32>, tensor<4x8xi32> -> tensor<4x2x100x128xf32>
+  return
+}
+
+// -----
+
+func.func @paged_cache_heads(%pages: tensor<?x16x2x128xf32>, %table: tensor<?x?xi32>) {
+  // expected-error @+1 {{cache head size mismatch: 4 vs 2}}
+  %0 = attn.paged_cache %pages, %table
+      : tensor<?x16x2x128xf32>, tensor<?x?xi32> -> tensor<?x4x?x128xf32>
+  return
+}
+
+// -----
+
+func.func @paged_cache_element(%pages: tensor<?x16x2x128xbf16>, %table: tensor<?x?xi32>) {
+  // expected-error @+1 {{cache elements must be the pages' elements}}
+  %0 = attn.paged_cache %pages, %table
+      : tensor<?x16x2x128xbf16>, tensor<?x?xi32> -> tensor<?x2x?x128xf32>
+  return
+}
+
+// -----
+
+func.func @paged_cache_table(%pages: tensor<?x16x2x128xf32>, %table: tensor<?x?xf32>) {
+  // expected-error @+1 {{operand #1 must be 2D tensor of signless integer values}}
+  %0 = attn.paged_cache %pages, %table
+      : tensor<?x16x2x128xf32>, tensor<?x?xf32> -> tensor<?x2x?x128xf32>
+  return
+}

@@ -385,6 +385,19 @@ func.func @index_score(%q: tensor<?x64x?x128xf32>, %k: tensor<?x1x?x128xf32>,
   return %0 : tensor<?x1x?x?xf32>
 }
 
+// CHECK-LABEL: func.func @paged_cache
+func.func @paged_cache(%pages: tensor<?x16x2x128xbf16>, %table: tensor<?x?xi32>,
+                       %fixed: tensor<4x8xi64>) -> tensor<?x2x?x128xbf16> {
+  // CHECK: attn.paged_cache %{{.*}}, %{{.*}} : tensor<?x16x2x128xbf16>, tensor<?x?xi32> -> tensor<?x2x?x128xbf16>
+  %0 = attn.paged_cache %pages, %table
+      : tensor<?x16x2x128xbf16>, tensor<?x?xi32> -> tensor<?x2x?x128xbf16>
+  // With a static table the slots are M x P = 128.
+  // CHECK: attn.paged_cache %{{.*}}, %{{.*}} : tensor<?x16x2x128xbf16>, tensor<4x8xi64> -> tensor<4x2x128x128xbf16>
+  %1 = attn.paged_cache %pages, %fixed
+      : tensor<?x16x2x128xbf16>, tensor<4x8xi64> -> tensor<4x2x128x128xbf16>
+  return %0 : tensor<?x2x?x128xbf16>
+}
+
 // CHECK-LABEL: func.func @select_tokens
 func.func @select_tokens(%s: tensor<?x1x?x?xf32>) -> tensor<?x1x?x2048xi64> {
   // CHECK: attn.select_tokens %{{.*}} top 2048 : tensor<?x1x?x?xf32> -> tensor<?x1x?x2048xi64>
