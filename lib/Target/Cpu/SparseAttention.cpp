@@ -515,8 +515,8 @@ LogicalResult lowerPagedCache(PagedCacheOp op, LoweringContext &ctx) {
   Expr N = pages.shape[0], P = pages.shape[1];
   HTensor out{ctx.newFunc(op),
               resultShape(ctx, op, op.getType(),
-                          {table.shape[0], pages.shape[2],
-                           table.shape[1] * P, pages.shape[3]}),
+                          {table.shape[0], pages.shape[2], table.shape[1] * P,
+                           pages.shape[3]}),
               Halide::Float(32)};
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], s = idx[2], d = idx[3];
