@@ -14,13 +14,12 @@
 Usage: bench/gpu/decode_cuda.py emit DIR [--compiler build/bin/attention-opt]
        bench/gpu/decode_cuda.py run DIR [--include DIR] [--out FILE.md]
 """
-import argparse
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, emit_run_parser, report  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -145,15 +144,7 @@ def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("emit")
-    e.add_argument("dir")
-    e.add_argument("--compiler", default=os.path.join(ROOT, "build", "bin", "attention-opt"))
-    r = sub.add_parser("run")
-    r.add_argument("dir")
-    r.add_argument("--include")
-    r.add_argument("--out")
+    ap = emit_run_parser()[0]
     args = ap.parse_args()
     emit(args) if args.cmd == "emit" else run(args)
 

@@ -26,13 +26,15 @@ otherwise). --nvrtc also builds every variant's source with a host compiler and
 or with --arch sm_80 for the GPU at hand), and checks and times those builds as
 <name>_nvrtc beside the nvcc ones.
 """
-import argparse
 import ctypes
 import datetime
 import math
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from softmax_cuda import emit_run_parser  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -419,16 +421,8 @@ def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("emit")
-    e.add_argument("dir")
-    e.add_argument("--compiler", default=os.path.join(ROOT, "build/bin/attention-opt"))
+    ap, _, e, r = emit_run_parser()
     e.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
-    r = sub.add_parser("run")
-    r.add_argument("dir")
-    r.add_argument("--include")
-    r.add_argument("--out")
     r.add_argument("--iters", type=int, default=20)
     r.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
     r.add_argument("--nvrtc", action="store_true",

@@ -14,7 +14,7 @@ import argparse, ctypes, datetime, os, sys
 import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linear_cuda as L  # noqa: E402
-from softmax_cuda import back_to_back  # noqa: E402
+from softmax_cuda import back_to_back, publish  # noqa: E402
 
 
 def main():
@@ -56,11 +56,7 @@ def main():
           "T = 1 with the initial state in and the final state out (f32 [B, H, Dk, Dv], Dk = Dv = 128, bf16 "
           "q, k, v); GB/s counts the state read and written; the copy moves the same bytes.", "",
           "| variant | B | H | state | ours | copy | x copy |", "|---|---|---|---|---|---|---|", *rows]
-    text = "\n".join(md) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    publish(md, True, args.out)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ Usage: bench/gpu/mla_cuda.py emit DIR [--compiler build/bin/attention-opt]
 --extra times a hand-modified copy of the 128-head source (SUBDIR/mla128.cu) beside
 ours, for trying a kernel change before it goes into the compiler.
 """
-import argparse
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, emit_run_parser, report  # noqa: E402
 
 DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
@@ -183,15 +182,7 @@ def profile(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("emit")
-    e.add_argument("dir")
-    e.add_argument("--compiler", default=os.path.join(ROOT, "build", "bin", "attention-opt"))
-    r = sub.add_parser("run")
-    r.add_argument("dir")
-    r.add_argument("--include")
-    r.add_argument("--out")
+    ap, sub, _, r = emit_run_parser()
     r.add_argument("--extra", action="append")
     p = sub.add_parser("profile")
     p.add_argument("dir")

@@ -23,7 +23,6 @@ the f64 reference's own is reported.
 Usage: bench/gpu/nsa_cuda.py emit DIR [--compiler build/bin/attention-opt]
        bench/gpu/nsa_cuda.py run DIR [--include DIR] [--out FILE.md]
 """
-import argparse
 import ctypes
 import datetime
 import os
@@ -31,7 +30,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, emit_run_parser, publish  # noqa: E402
 
 # name: Hq, Hkv, D, dtype, gate dtype, gate columns, (l, d, l', top, initial, local, window)
 # [, the pooling MLP's hidden width (mean pooling without)]
@@ -328,24 +327,11 @@ def run(args):
           "", "Refused inputs (nsa_mlp; the launcher's code and message):",
           "", "| input | code | message | ok |", "|---|---|---|---|", *rejects,
           "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
-    text = "\n".join(md) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
-    sys.exit(0 if ok_all else 1)
+    publish(md, ok_all, args.out)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("emit")
-    e.add_argument("dir")
-    e.add_argument("--compiler", default=os.path.join(ROOT, "build", "bin", "attention-opt"))
-    r = sub.add_parser("run")
-    r.add_argument("dir")
-    r.add_argument("--include")
-    r.add_argument("--out")
+    ap = emit_run_parser()[0]
     args = ap.parse_args()
     emit(args) if args.cmd == "emit" else run(args)
 

@@ -116,7 +116,6 @@ def report(title, command, setup, perf_header, perf, rows, ok_all, out, checks_l
     """Prints and (with `out`) writes a benchmark's Markdown: the title, the
     device and timing method, the command, the setup, the timing table, then
     the numerics table and the verdict; exits 1 if a check failed."""
-    import datetime
     import torch
     columns = perf_header.count("|") - 1
     md = [f"# {title}",
@@ -127,12 +126,34 @@ def report(title, command, setup, perf_header, perf, rows, ok_all, out, checks_l
           "", "Numerics (relative Frobenius error vs f64; 'plain' = the PyTorch computation in bf16; lse max abs error; empty caches give 0 and -inf):",
           "", f"| {checks_label} | case | err | plain | lse err | ok |", "|---|---|---|---|---|---|", *rows,
           "", "ALL CHECKS PASSED" if ok_all else "SOME CHECKS FAILED"]
-    text = "\n".join(md) + "\n"
+    publish(md, ok_all, out)
+
+
+def publish(lines, ok_all, out):
+    """Prints a report's Markdown lines, writes them to `out` if given, and
+    exits 1 if a check failed."""
+    text = "\n".join(lines) + "\n"
     print(text)
     if out:
         with open(out, "w") as f:
             f.write(text)
     sys.exit(0 if ok_all else 1)
+
+
+def emit_run_parser():
+    """The command line the benches here share: `emit DIR [--compiler]`
+    (here) and `run DIR [--include] [--out]` (on the GPU). Returns the parser,
+    its subparsers and the two commands' parsers, for a bench's own options."""
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    e = sub.add_parser("emit")
+    e.add_argument("dir")
+    e.add_argument("--compiler", default=os.path.join(ROOT, "build", "bin", "attention-opt"))
+    r = sub.add_parser("run")
+    r.add_argument("dir")
+    r.add_argument("--include", help="the attn runtime headers (default: ROOT/include)")
+    r.add_argument("--out")
+    return ap, sub, e, r
 
 
 def describe(t):
@@ -379,18 +400,10 @@ def run(args):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    e = sub.add_parser("emit")
-    e.add_argument("dir")
-    e.add_argument("--compiler", default=os.path.join(ROOT, "build/bin/attention-opt"))
+    ap, _, e, r = emit_run_parser()
     e.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
-    r = sub.add_parser("run")
-    r.add_argument("dir")
-    r.add_argument("--out")
     r.add_argument("--iters", type=int, default=30)
     r.add_argument("--arch", choices=sorted(GENCODE), default="sm_90a")
-    r.add_argument("--include", help="the attn runtime headers (default: ROOT/include)")
     args = ap.parse_args()
     return emit(args) if args.cmd == "emit" else run(args)
 

@@ -72,19 +72,17 @@ Expr maskTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
 /// value head: H / (the most KV heads), if every KV head count divides that;
 /// 1 where a count is dynamic.
 int64_t sharedHeadGroup(ScoreOp score, Value values) {
-  int64_t heads = dimSize(score.getQueries()[0], 1), most = 1;
-  SmallVector<Value> shared(score.getKeys().begin(), score.getKeys().end());
-  shared.push_back(values);
-  SmallVector<int64_t> counts;
-  for (Value v : shared)
-    counts.push_back(dimSize(v, 1));
-  for (int64_t n : counts)
-    if (ShapedType::isDynamic(n) || n <= 0)
-      return 1;
-  for (int64_t n : counts)
-    most = std::max(most, n);
-  if (ShapedType::isDynamic(heads) || heads % most ||
-      llvm::any_of(counts, [&](int64_t n) { return most % n; }))
+  SmallVector<int64_t> counts = {dimSize(values, 1)};
+  for (Value key : score.getKeys())
+    counts.push_back(dimSize(key, 1));
+  int64_t heads = dimSize(score.getQueries()[0], 1),
+          most = *llvm::max_element(counts);
+  if (ShapedType::isDynamic(heads) ||
+      llvm::any_of(counts,
+                   [&](int64_t n) {
+                     return ShapedType::isDynamic(n) || n <= 0 || most % n;
+                   }) ||
+      heads % most)
     return 1;
   return heads / most;
 }
