@@ -99,8 +99,10 @@ private:
 inline int tilesPerSplit(long long tiles, long long pairs, long long slots,
                          int maxSplits, double overhead) {
   static thread_local long long lastKey[3] = {-1, -1, -1};
+  static thread_local double lastOverhead = -1;
   static thread_local int lastAnswer = 1;
-  if (lastKey[0] == tiles && lastKey[1] == pairs && lastKey[2] == slots)
+  if (lastKey[0] == tiles && lastKey[1] == pairs && lastKey[2] == slots &&
+      lastOverhead == overhead)
     return lastAnswer;
   long long best = tiles;
   double bestCost = -1;
@@ -114,6 +116,7 @@ inline int tilesPerSplit(long long tiles, long long pairs, long long slots,
       bestCost = cost, best = per;
   }
   lastKey[0] = tiles, lastKey[1] = pairs, lastKey[2] = slots;
+  lastOverhead = overhead;
   return lastAnswer = (int)std::max<long long>(1, best);
 }
 
