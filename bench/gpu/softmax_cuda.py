@@ -112,6 +112,27 @@ def back_to_back(f, reps=20, iters=15):
     return sorted(ts)[len(ts) // 2]
 
 
+def interleaved(fs, reps=20, iters=15):
+    """back_to_back for several functions at once, their runs taking turns,
+    so that clock and thermal drift over the run weigh on each alike: the
+    median ms per call of each, by key."""
+    import torch
+    for f in fs.values():
+        for _ in range(3):
+            f()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    ts = {k: [] for k in fs}
+    for _ in range(iters):
+        for k, f in fs.items():
+            start.record()
+            for _ in range(reps):
+                f()
+            end.record()
+            torch.cuda.synchronize()
+            ts[k].append(start.elapsed_time(end) / reps)
+    return {k: sorted(v)[len(v) // 2] for k, v in ts.items()}
+
+
 def report(title, command, setup, perf_header, perf, rows, ok_all, out, checks_label="build"):
     """Prints and (with `out`) writes a benchmark's Markdown: the title, the
     device and timing method, the command, the setup, the timing table, then
