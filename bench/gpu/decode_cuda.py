@@ -35,6 +35,23 @@ PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,H
 """
 
 
+def reference(q, k, v, lengths, dtype):
+    """Causal GQA attention over [B, HKV, S, D] caches, written independently of the kernels."""
+    import torch
+    B, _, T, _ = q.shape
+    S = k.shape[2]
+    kk = k.to(dtype).repeat_interleave(HQ // HKV, 1)
+    vv = v.to(dtype).repeat_interleave(HQ // HKV, 1)
+    s = torch.einsum("bhtd,bhsd->bhts", q.to(dtype), kk) / D ** 0.5
+    pos = lengths.view(B, 1, 1, 1) - T + torch.arange(T, device="cuda").view(1, 1, T, 1)
+    key = torch.arange(S, device="cuda").view(1, 1, 1, S)
+    visible = (key <= pos) & (key < lengths.view(B, 1, 1, 1))
+    s = s.masked_fill(~visible, float("-inf"))
+    lse = torch.logsumexp(s, -1)
+    p = torch.softmax(s, -1).nan_to_num(0.0)
+    return torch.einsum("bhts,bhsd->bhtd", p, vv), lse
+
+
 def emit(args):
     os.makedirs(args.dir, exist_ok=True)
     path = os.path.join(args.dir, "decode.mlir")
@@ -65,20 +82,6 @@ def run(args):
         if rc:
             raise RuntimeError(err().decode())
         return out, lse
-
-    def reference(q, k, v, lengths, dtype):
-        B, _, T, _ = q.shape
-        S = k.shape[2]
-        kk = k.to(dtype).repeat_interleave(HQ // HKV, 1)
-        vv = v.to(dtype).repeat_interleave(HQ // HKV, 1)
-        s = torch.einsum("bhtd,bhsd->bhts", q.to(dtype), kk) / D ** 0.5
-        pos = lengths.view(B, 1, 1, 1) - T + torch.arange(T, device="cuda").view(1, 1, T, 1)
-        key = torch.arange(S, device="cuda").view(1, 1, 1, S)
-        visible = (key <= pos) & (key < lengths.view(B, 1, 1, 1))
-        s = s.masked_fill(~visible, float("-inf"))
-        lse = torch.logsumexp(s, -1)
-        p = torch.softmax(s, -1).nan_to_num(0.0)
-        return torch.einsum("bhts,bhsd->bhtd", p, vv), lse
 
     rows, ok_all = [], True
     cases = [(1, 1, 37, [37]), (3, 1, 1000, [1000, 1, 517]), (2, 3, 4099, [4099, 2000]),

@@ -46,6 +46,9 @@ struct SoftmaxAttention {
   AggregateOp aggregate;
   unsigned query, key, value;      ///< argument numbers
   std::optional<unsigned> lengths; ///< argument number of [B] key lengths
+  /// With keys and values in pages (attn.paged_cache): the page table's
+  /// argument number; key and value then number the page pools.
+  std::optional<unsigned> pageTable;
   /// A second query-key pair, MLA's decoupled RoPE part: its arguments and
   /// sizes (ropeDim 0 without one).
   std::optional<unsigned> ropeQuery, ropeKey;
@@ -121,6 +124,10 @@ emitLatentAttention(const SoftmaxAttention &attention, llvm::StringRef name,
 llvm::StringRef softmaxDecodeConstants();
 llvm::StringRef softmaxDecodeKernel();
 llvm::StringRef softmaxDecodeLauncher();
+/// The decode templates' names for how they read the caches: plain, or
+/// through the page table (extra kernel and launcher parameters).
+std::vector<std::pair<llvm::StringRef, std::string>>
+softmaxDecodeNames(const SoftmaxAttention &attention);
 
 /// The merge of partial rows from key splits (SoftmaxDecode.cpp), shared by
 /// the kernels that split keys across blocks: sizes (kCombineThreads,

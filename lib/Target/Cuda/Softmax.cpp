@@ -120,12 +120,43 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   }
   FailureOr<unsigned> q =
       argumentNumber(a.score.getQueries()[0], a.score, "queries");
-  FailureOr<unsigned> k = argumentNumber(a.score.getKeys()[0], a.score, "keys");
-  FailureOr<unsigned> v =
-      argumentNumber(a.aggregate.getValues(), a.aggregate, "values");
+  // Keys and values straight from arguments, or both read through one page
+  // table from pools of pages that are arguments.
+  auto pagedKeys = a.score.getKeys()[0].getDefiningOp<PagedCacheOp>();
+  auto pagedValues = a.aggregate.getValues().getDefiningOp<PagedCacheOp>();
+  if (bool(pagedKeys) != bool(pagedValues))
+    return (pagedKeys ? a.aggregate.getOperation() : a.score.getOperation())
+        ->emitError("the CUDA backend takes keys and values both in pages "
+                    "or both plain");
+  Value keys = pagedKeys ? pagedKeys.getPages() : a.score.getKeys()[0];
+  Value values = pagedValues ? pagedValues.getPages() : a.aggregate.getValues();
+  FailureOr<unsigned> k = argumentNumber(
+      keys, pagedKeys ? pagedKeys.getOperation() : a.score.getOperation(),
+      "keys");
+  FailureOr<unsigned> v = argumentNumber(
+      values,
+      pagedValues ? pagedValues.getOperation() : a.aggregate.getOperation(),
+      "values");
   if (failed(q) || failed(k) || failed(v))
     return failure();
   a.query = *q, a.key = *k, a.value = *v;
+  if (pagedKeys) {
+    FailureOr<unsigned> table =
+        argumentNumber(pagedKeys.getTable(), pagedKeys, "page table");
+    if (failed(table))
+      return failure();
+    if (pagedValues.getTable() != pagedKeys.getTable())
+      return pagedValues.emitError(
+          "the CUDA backend reads keys and values through one page table");
+    Type entry = pagedKeys.getTable().getType().getElementType();
+    if (!entry.isInteger(32) && !entry.isInteger(64))
+      return pagedKeys.emitError("the CUDA backend takes an i32 or i64 page "
+                                 "table");
+    if (a.score.getQueries().size() == 2)
+      return pagedKeys.emitError("the CUDA backend's latent attention takes "
+                                 "its cache unpaged");
+    a.pageTable = *table;
+  }
   if (a.score.getQueries().size() == 2) {
     FailureOr<unsigned> qr =
         argumentNumber(a.score.getQueries()[1], a.score, "RoPE queries");
@@ -654,29 +685,56 @@ std::string cuda::launcherLayoutChecks(ArrayRef<StringRef> inputs,
 /// static sizes, as statements of a function returning an error code; they
 /// return 0 early when there is nothing to compute (B or T is 0).
 static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
-  os << substitute(
-      R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
-  if (q->shape[1] != $H || q->shape[3] != $D)
-    return attnFail(1, "queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $D]", ATTN_SHAPE(q));
+  // Caches [B, Hkv, S, D], or pools of pages [N, P, Hkv, D] read through a
+  // table [B, M] (S = M P).
+  StringRef caches =
+      a.pageTable
+          ? R"cu(  const int64_t B = q->shape[0], T = q->shape[2], P = k->shape[1], S = table->shape[1] * P;
+  if (k->shape[2] != $HKV || k->shape[3] != $D)
+    return attnFail(1, "key pages are [%lld, %lld, %lld, %lld]; expected [N, P, $HKV, $D]", ATTN_SHAPE(k));
+  if (v->shape[0] != k->shape[0] || v->shape[1] != P || v->shape[2] != $HKV || v->shape[3] != $DV)
+    return attnFail(1, "value pages are [%lld, %lld, %lld, %lld]; expected [%lld, %lld, $HKV, $DV]", ATTN_SHAPE(v),
+                    (long long)k->shape[0], (long long)P);
+  if (table->shape[0] != B)
+    return attnFail(1, "the page table has %lld rows; expected B = %lld", (long long)table->shape[0], (long long)B);
+  if (table->shape[1] > 1 && table->strides[1] != 1)
+    return attnFail(2, "the page table needs a contiguous last dim");
+  if (P > INT32_MAX / 2)
+    return attnFail(1, "pages past the kernel's 32-bit indexing (P < 2^30)");
+)cu"
+          : R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = k->shape[2];
   if (k->shape[0] != B || k->shape[1] != $HKV || k->shape[3] != $D)
     return attnFail(1, "keys are [%lld, %lld, %lld, %lld]; expected [%lld, $HKV, S, $D]", ATTN_SHAPE(k), (long long)B);
   if (v->shape[0] != B || v->shape[1] != $HKV || v->shape[2] != S || v->shape[3] != $DV)
     return attnFail(1, "values are [%lld, %lld, %lld, %lld]; expected [%lld, $HKV, %lld, $DV]", ATTN_SHAPE(v), (long long)B, (long long)S);
+)cu";
+  os << substitute(caches.str() +
+                       R"cu(  if (q->shape[1] != $H || q->shape[3] != $D)
+    return attnFail(1, "queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $D]", ATTN_SHAPE(q));
   if (out->shape[0] != B || out->shape[1] != $H || out->shape[2] != T || out->shape[3] != $DV)
     return attnFail(1, "the output is [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DV]", ATTN_SHAPE(out), (long long)B, (long long)T);
   if (T > INT32_MAX / 2 || S > INT32_MAX / 2 || B > 65535)
     return attnFail(1, "sizes past the kernel's 32-bit indexing (B <= 65535, T and S < 2^30)");
 )cu",
-      {{"H", std::to_string(a.heads)},
-       {"HKV", std::to_string(a.kvHeads)},
-       {"D", std::to_string(a.headDim)},
-       {"DV", std::to_string(a.valueDim)}});
+                   {{"H", std::to_string(a.heads)},
+                    {"HKV", std::to_string(a.kvHeads)},
+                    {"D", std::to_string(a.headDim)},
+                    {"DV", std::to_string(a.valueDim)}});
   os << launcherLayoutChecks({"q", "k", "v"}, "queries, keys and values",
                              a.lengths.has_value());
-  // A group's queries fit one row tile: the split-key decode kernels.
-  os << "  if (T * " << a.heads / a.kvHeads
+  // A group's queries fit one row tile: the split-key decode kernels, the
+  // only ones that read pages.
+  int64_t group = a.heads / a.kvHeads;
+  os << "  if (T * " << group
      << " <= 16)\n    return attnDecode(q, k, v, out, lse, "
-     << (a.lengths ? "lengths->data" : "nullptr") << ", B, T, S, stream);\n";
+     << (a.lengths ? "lengths->data" : "nullptr") << ", B, T, S, stream"
+     << (a.pageTable ? ", table, P" : "") << ");\n";
+  if (a.pageTable)
+    os << "  return attnFail(1, \"a paged cache is read by the decode kernel "
+          "only: T x "
+       << group
+       << " = %lld query rows per KV head, at most 16\", (long long)(T * "
+       << group << "));\n";
 }
 
 /// The launcher's tensor parameters: the function's arguments in order
@@ -684,11 +742,12 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
 static std::string softmaxParameters(const SoftmaxAttention &a) {
   return argumentParameters(a.function,
                             [&](unsigned i) -> StringRef {
-                              return i == a.query     ? "q"
-                                     : i == a.key     ? "k"
-                                     : i == a.value   ? "v"
-                                     : i == a.lengths ? "lengths"
-                                                      : "";
+                              return i == a.query       ? "q"
+                                     : i == a.key       ? "k"
+                                     : i == a.value     ? "v"
+                                     : i == a.lengths   ? "lengths"
+                                     : i == a.pageTable ? "table"
+                                                        : "";
                             }) +
          "attn_cuda_tensor *out";
 }
@@ -720,23 +779,36 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
                 {"LENGTH_TYPE", lengthType(a)},
                 {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
                 {"PARAMS", softmaxParameters(a)}});
+  llvm::append_range(names, softmaxDecodeNames(a));
+  // Pages are read by the decode kernel only: its sizes and launcher are
+  // all there is.
+  StringRef pagedConstants = R"cu(
+constexpr int kD = $D, kDV = $DV, kHeads = $H, kKvHeads = $HKV;
+)cu";
+  StringRef pagedLauncher = R"cu(
+extern "C" int $NAME($PARAMS, float *lse, void *stream) {
+$CHECKS}
+)cu";
   KernelParts parts;
-  parts.constants = substitute(templates.constants, names) +
-                    substitute(softmaxDecodeConstants(), names) +
-                    substitute(splitCombineConstants(), names);
+  parts.constants =
+      substitute(a.pageTable ? pagedConstants : templates.constants, names) +
+      substitute(softmaxDecodeConstants(), names) +
+      substitute(splitCombineConstants(), names);
   llvm::raw_string_ostream device(parts.device);
   if (failed(emitSoftmaxFragments(a, device)))
     return failure();
-  device << templates.instructions << substitute(templates.kernel, names)
-         << substitute(softmaxDecodeKernel(), names)
+  if (!a.pageTable)
+    device << templates.instructions << substitute(templates.kernel, names);
+  device << substitute(softmaxDecodeKernel(), names)
          << substitute(splitCombineKernel(), names);
   std::string checks;
   llvm::raw_string_ostream checkStream(checks);
   emitSoftmaxChecks(a, checkStream);
   names.push_back({"CHECKS", checks});
-  parts.launcher = substitute(splitCombineLauncher(), names) +
-                   substitute(softmaxDecodeLauncher(), names) +
-                   substitute(templates.launcher, names);
+  parts.launcher =
+      substitute(splitCombineLauncher(), names) +
+      substitute(softmaxDecodeLauncher(), names) +
+      substitute(a.pageTable ? pagedLauncher : templates.launcher, names);
   parts.parameters = softmaxParameters(a) + ", float *lse";
   parts.doc =
       "// Softmax attention. lse, if not NULL, receives the log-sum-exp of "

@@ -52,7 +52,7 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
              const $ELEM *__restrict__ v, long long vsB, long long vsH, long long vsT,
              $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
              float *__restrict__ lse, const $LENGTH_TYPE *__restrict__ lengths, int T, int S,
-             float *__restrict__ partial, int tilesPerSplit) {
+             float *__restrict__ partial, int tilesPerSplit$DECODE_PAGE_PARAMS) {
   using namespace attn_rt;
   extern __shared__ __align__(128) unsigned char smem[];
   $ELEM *sQ = reinterpret_cast<$ELEM *>(smem);
@@ -74,13 +74,7 @@ ${NAME}_decode(const $ELEM *__restrict__ q, long long qsB, long long qsH, long l
   }
   // Step i reads tile first + count - 1 - i (the boundary tile first, as
   // the tiled kernels do). Keys past L are zero-filled.
-  const $ELEM *kHead = k + b * ksB + hk * ksH, *vHead = v + b * vsB + hk * vsH;
-  const auto loadKeyTile = [&](int i) {
-    const int s0 = (first + count - 1 - i) * kDecodeBN, stage = i % kDecodeStages;
-    cpAsyncTile<kDecodeThreads, kDecodeBN, kD>(sK + stage * kDecodeBN * kD, kHead + s0 * ksT, ksT, L - s0);
-    cpAsyncTile<kDecodeThreads, kDecodeBN, kDV>(sV + stage * kDecodeBN * kDV, vHead + s0 * vsT, vsT, L - s0);
-  };
-#pragma unroll
+$KEY_TILE_LOADER#pragma unroll
   for (int i = 0; i < kDecodeStages - 1; ++i) {
     if (i < count)
       loadKeyTile(i);
@@ -251,7 +245,7 @@ static int attnCombine(float *partial, int splits, long long rowsTotal, int T, a
 static constexpr const char *kDecodeLauncher = R"cu(
 static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, const attn_cuda_tensor *v,
                       attn_cuda_tensor *out, float *lse, const void *lengthsData, int64_t B, int64_t T,
-                      int64_t S, void *stream) {
+                      int64_t S, void *stream$DECODE_TABLE_PARAM) {
   static const void *decode = attn_rt::withSharedBytes(attnKernel(${NAME}_decode), kDecodeSmem);
   if (!decode)
     return 4;
@@ -272,15 +266,79 @@ static int attnDecode(const attn_cuda_tensor *q, const attn_cuda_tensor *k, cons
   long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
   const void *lengths = lengthsData;
   int Ti = (int)T, Si = (int)S;
-  void *decodeArgs[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2],
+$DECODE_TABLE_LOCALS  void *decodeArgs[] = {&qData, &qs[0], &qs[1], &qs[2], &kData, &ks[0], &ks[1], &ks[2],
                         &vData, &vs[0], &vs[1], &vs[2], &outData, &os[0], &os[1], &os[2],
-                        &lse, &lengths, &Ti, &Si, &partial, &tilesPerSplit};
+                        &lse, &lengths, &Ti, &Si, &partial, &tilesPerSplit$DECODE_TABLE_ARGS};
   const int status = attn_rt::launch(decode, dim3(splits, kKvHeads, (unsigned)B), dim3(kDecodeThreads),
                                      decodeArgs, kDecodeSmem, stream);
   const int merged = attnCombine(partial, status ? 1 : splits, rowsTotal, Ti, out, lse, stream);
   return status ? status : merged;
 }
 )cu";
+
+/// The decode kernel's reading of the caches: a tile of rows from a
+/// [B, Hkv, S, D] cache, or gathered from pages through the page table.
+static constexpr const char *kPlainLoader =
+    R"cu(  const $ELEM *kHead = k + b * ksB + hk * ksH, *vHead = v + b * vsB + hk * vsH;
+  const auto loadKeyTile = [&](int i) {
+    const int s0 = (first + count - 1 - i) * kDecodeBN, stage = i % kDecodeStages;
+    cpAsyncTile<kDecodeThreads, kDecodeBN, kD>(sK + stage * kDecodeBN * kD, kHead + s0 * ksT, ksT, L - s0);
+    cpAsyncTile<kDecodeThreads, kDecodeBN, kDV>(sV + stage * kDecodeBN * kDV, vHead + s0 * vsT, vsT, L - s0);
+  };
+)cu";
+
+static constexpr const char *kPagedLoader =
+    R"cu(  // Slot s is row s % pageSize of page table[b][s / pageSize] of a pool
+  // [N, P, Hkv, D] (whose strides ksB, ksH, ksT are, in that order, the
+  // pages', the slots' and the heads'); pages outside the pool read zeros.
+  const $TABLE_TYPE *pageOf = table + b * tableStride;
+  const auto loadKeyTile = [&](int i) {
+    const int s0 = (first + count - 1 - i) * kDecodeBN, stage = i % kDecodeStages;
+    const auto slot = [&](const $ELEM *pool, long long pageStride, long long slotStride, long long headStride,
+                          int r) -> const $ELEM * {
+      const int s = s0 + r;
+      if (s >= L)
+        return nullptr;
+      const long long page = pageOf[s / pageSize];
+      return page >= 0 && page < pages ? pool + page * pageStride + s % pageSize * slotStride + hk * headStride
+                                       : nullptr;
+    };
+    cpAsyncRows<kDecodeThreads, kDecodeBN, kD>(sK + stage * kDecodeBN * kD, k,
+                                               [&](int r) { return slot(k, ksB, ksH, ksT, r); });
+    cpAsyncRows<kDecodeThreads, kDecodeBN, kDV>(sV + stage * kDecodeBN * kDV, v,
+                                                [&](int r) { return slot(v, vsB, vsH, vsT, r); });
+  };
+)cu";
+
+std::vector<std::pair<llvm::StringRef, std::string>>
+cuda::softmaxDecodeNames(const SoftmaxAttention &a) {
+  std::string element = elementTypeName(a.element).str();
+  if (!a.pageTable)
+    return {{"KEY_TILE_LOADER", substitute(kPlainLoader, {{"ELEM", element}})},
+            {"DECODE_PAGE_PARAMS", ""},
+            {"DECODE_TABLE_PARAM", ""},
+            {"DECODE_TABLE_LOCALS", ""},
+            {"DECODE_TABLE_ARGS", ""}};
+  mlir::func::FuncOp function = a.function;
+  auto table = llvm::cast<mlir::RankedTensorType>(
+      function.getArgument(*a.pageTable).getType());
+  std::string entry =
+      table.getElementType().isInteger(64) ? "long long" : "int";
+  return {
+      {"KEY_TILE_LOADER",
+       substitute(kPagedLoader, {{"ELEM", element}, {"TABLE_TYPE", entry}})},
+      {"DECODE_PAGE_PARAMS", ", const " + entry +
+                                 " *__restrict__ table, long long "
+                                 "tableStride, int pageSize, long long "
+                                 "pages"},
+      {"DECODE_TABLE_PARAM",
+       ", const attn_cuda_tensor *table, int64_t pageSize"},
+      {"DECODE_TABLE_LOCALS", R"cu(  const void *tableData = table->data;
+  long long tableStride = table->strides[0], pages = k->shape[0];
+  int pageSizeI = (int)pageSize;
+)cu"},
+      {"DECODE_TABLE_ARGS", ", &tableData, &tableStride, &pageSizeI, &pages"}};
+}
 
 llvm::StringRef cuda::softmaxDecodeConstants() { return kDecodeConstants; }
 llvm::StringRef cuda::softmaxDecodeKernel() { return kDecodeKernel; }

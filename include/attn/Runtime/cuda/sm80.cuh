@@ -104,6 +104,22 @@ __device__ inline void cpAsyncTile(Elem *tile, const Elem *src, long long stride
   }
 }
 
+/// As cpAsyncTile with each row's source given by rowOf(r), or zero-filled
+/// where rowOf gives nullptr: tiles gathered from pages. `fallback` is any
+/// valid address (a zero-filled copy reads nothing from it).
+template <int kThreads, int kRows, int kCols, typename Elem, typename RowOf>
+__device__ inline void cpAsyncRows(Elem *tile, const Elem *fallback, RowOf rowOf) {
+  constexpr int kChunks = kCols / 8;
+  static_assert(kRows * kChunks % kThreads == 0, "whole chunks per thread");
+#pragma unroll
+  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
+    const int chunk = i * kThreads + threadIdx.x % kThreads;
+    const int r = chunk / kChunks, c = chunk % kChunks * 8;
+    const Elem *row = rowOf(r);
+    cpAsync16(tile + swizzle<kCols>(r, c), row ? row + c : fallback, row != nullptr);
+  }
+}
+
 // --- ldmatrix ------------------------------------------------------------------
 
 /// Four 8x8 matrices of 16-bit elements; lane l gives the shared address of
