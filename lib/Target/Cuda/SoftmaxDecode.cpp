@@ -299,8 +299,8 @@ static constexpr const char *kPagedLoader =
       const int s = s0 + r;
       if (s >= L)
         return nullptr;
-      const long long page = pageOf[s / pageSize];
-      return page >= 0 && page < pages ? pool + page * pageStride + s % pageSize * slotStride + hk * headStride
+      const long long page = pageOf[s / $PAGE_SIZE];
+      return page >= 0 && page < pages ? pool + page * pageStride + s % $PAGE_SIZE * slotStride + hk * headStride
                                        : nullptr;
     };
     cpAsyncRows<kDecodeThreads, kDecodeBN, kD>(sK + stage * kDecodeBN * kD, k,
@@ -324,9 +324,15 @@ cuda::softmaxDecodeNames(const SoftmaxAttention &a) {
       function.getArgument(*a.pageTable).getType());
   std::string entry =
       table.getElementType().isInteger(64) ? "long long" : "int";
+  // A page size known here divides by a constant (a shift for powers of 2).
+  auto pool =
+      llvm::cast<mlir::RankedTensorType>(function.getArgument(a.key).getType());
+  std::string pageSize =
+      pool.isDynamicDim(1) ? "pageSize" : std::to_string(pool.getDimSize(1));
   return {
-      {"KEY_TILE_LOADER",
-       substitute(kPagedLoader, {{"ELEM", element}, {"TABLE_TYPE", entry}})},
+      {"KEY_TILE_LOADER", substitute(kPagedLoader, {{"ELEM", element},
+                                                    {"TABLE_TYPE", entry},
+                                                    {"PAGE_SIZE", pageSize}})},
       {"DECODE_PAGE_PARAMS", ", const " + entry +
                                  " *__restrict__ table, long long "
                                  "tableStride, int pageSize, long long "

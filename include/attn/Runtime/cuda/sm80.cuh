@@ -106,17 +106,22 @@ __device__ inline void cpAsyncTile(Elem *tile, const Elem *src, long long stride
 
 /// As cpAsyncTile with each row's source given by rowOf(r), or zero-filled
 /// where rowOf gives nullptr: tiles gathered from pages. `fallback` is any
-/// valid address (a zero-filled copy reads nothing from it).
+/// valid address (a zero-filled copy reads nothing from it). The rows'
+/// sources come first, so that the loads rowOf makes (page tables) overlap
+/// instead of each waiting behind the previous copy.
 template <int kThreads, int kRows, int kCols, typename Elem, typename RowOf>
 __device__ inline void cpAsyncRows(Elem *tile, const Elem *fallback, RowOf rowOf) {
-  constexpr int kChunks = kCols / 8;
+  constexpr int kChunks = kCols / 8, kPerThread = kRows * kChunks / kThreads;
   static_assert(kRows * kChunks % kThreads == 0, "whole chunks per thread");
+  const Elem *rows[kPerThread];
 #pragma unroll
-  for (int i = 0; i < kRows * kChunks / kThreads; ++i) {
+  for (int i = 0; i < kPerThread; ++i)
+    rows[i] = rowOf((i * kThreads + threadIdx.x % kThreads) / kChunks);
+#pragma unroll
+  for (int i = 0; i < kPerThread; ++i) {
     const int chunk = i * kThreads + threadIdx.x % kThreads;
     const int r = chunk / kChunks, c = chunk % kChunks * 8;
-    const Elem *row = rowOf(r);
-    cpAsync16(tile + swizzle<kCols>(r, c), row ? row + c : fallback, row != nullptr);
+    cpAsync16(tile + swizzle<kCols>(r, c), rows[i] ? rows[i] + c : fallback, rows[i] != nullptr);
   }
 }
 
