@@ -23,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from decode_cuda import D, HKV, HQ, PROGRAM as CONTIGUOUS, reference  # noqa: E402
-from softmax_cuda import ROOT, build, describe, emit_run_parser, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, build, check_row, describe, emit_run_parser, interleaved, report  # noqa: E402
 
 P = 16
 PAGES, CACHE = f"tensor<?x{P}x{HKV}x{D}xbf16>", f"tensor<?x{HKV}x?x{D}xbf16>"
@@ -102,15 +102,9 @@ def run(args):
         call(paged_fn, paged_err, (q, kp, vp, table, lengths), out, lse)
         ref, ref_lse = reference(q, k, v, lengths, torch.float64)
         plain, _ = reference(q, k, v, lengths, torch.bfloat16)
-        norm = ref.norm().clamp_min(1e-30)
-        e = ((out.double() - ref).norm() / norm).item()
-        ep = ((plain.double() - ref).norm() / norm).item()
-        fin = torch.isfinite(ref_lse)
-        le = (lse.double()[fin] - ref_lse[fin]).abs().max().item() if fin.any() else 0.0
-        empty_ok = bool((lse[~fin] == float("-inf")).all() and (out[~fin] == 0).all())
-        ok = e <= max(2 * ep, 1e-2) and le < 1e-2 and empty_ok and torch.isfinite(out.float()).all().item()
+        ok, row = check_row("paged", f"B={B} T={T} S={S} lengths={lens}", out, lse, ref, ref_lse, plain)
         ok_all &= ok
-        rows.append(f"| paged | B={B} T={T} S={S} lengths={lens} | {e:.2e} | {ep:.2e} | {le:.1e} | {'yes' if ok else 'NO'} |")
+        rows.append(row)
 
     perf = []
     S = 32768

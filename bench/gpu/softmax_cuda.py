@@ -133,6 +133,22 @@ def interleaved(fs, reps=20, iters=15):
     return {k: sorted(v)[len(v) // 2] for k, v in ts.items()}
 
 
+def check_row(label, case, out, lse, ref, ref_lse, plain):
+    """One numerics check of a decode kernel against an f64 reference: the
+    relative error within twice plain PyTorch's (or 1e-2), the log-sum-exp
+    within 1e-2, fully masked rows 0 with lse -inf, nothing else non-finite.
+    Gives (passed, the table row)."""
+    import torch
+    norm = ref.norm().clamp_min(1e-30)
+    e = ((out.double() - ref).norm() / norm).item()
+    ep = ((plain.double() - ref).norm() / norm).item()
+    fin = torch.isfinite(ref_lse)
+    le = (lse.double()[fin] - ref_lse[fin]).abs().max().item() if fin.any() else 0.0
+    empty_ok = bool((lse[~fin] == float("-inf")).all() and (out[~fin] == 0).all())
+    ok = e <= max(2 * ep, 1e-2) and le < 1e-2 and empty_ok and torch.isfinite(out.float()).all().item()
+    return ok, f"| {label} | {case} | {e:.2e} | {ep:.2e} | {le:.1e} | {'yes' if ok else 'NO'} |"
+
+
 def report(title, command, setup, perf_header, perf, rows, ok_all, out, checks_label="build"):
     """Prints and (with `out`) writes a benchmark's Markdown: the title, the
     device and timing method, the command, the setup, the timing table, then

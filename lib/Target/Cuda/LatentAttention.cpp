@@ -15,7 +15,10 @@
 // half of c; it hands P and the rows' rescale factors through shared memory
 // to warpgroup 1, which multiplies P by the right half. The same tile in
 // shared memory is the scores' K operand and the products' V operand.
-// Splits of the keys are merged by log-sum-exp, as in softmax decode.
+// Splits of the keys are merged by log-sum-exp, as in softmax decode. A
+// paged cache (attn.paged_cache of both, one table; pages of a multiple of
+// 64 slots, FlashMLA's layout) only changes where the producer finds a
+// tile: rows of the page that the table names.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,7 +57,7 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
                const $ELEM *__restrict__ qr, long long rsB, long long rsH, long long rsT,
                $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
                float *__restrict__ lse, const $LENGTH_TYPE *__restrict__ lengths, int T, int S,
-               float *__restrict__ partial, int tilesPerSplit) {
+               float *__restrict__ partial, int tilesPerSplit$PAGE_PARAMS) {
   using namespace attn_rt;
   extern __shared__ unsigned char smemRaw[];
   unsigned char *sQ = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
@@ -101,14 +104,15 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
     if (threadIdx.x == 0)
       for (int i = 0; i < count; ++i) {
         const int tile = first + count - 1 - i, stage = i % kStages;
+$TILE_PLACE
         if (i >= kStages)
           mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
         mbarrierExpectBytes(&full[stage], kKBytes);
         unsigned char *dst = sK + stage * kKBytes;
         for (int c = 0; c < kDc / 64; ++c)
-          tmaLoad4d(dst + c * kBN * 128, &tmC, &full[stage], c * 64, tile * kBN, 0, b);
+          tmaLoad4d(dst + c * kBN * 128, &tmC, &full[stage], c * 64, row, 0, batch);
         for (int c = 0; c < kDr / 64; ++c)
-          tmaLoad4d(dst + (kDc / 64 + c) * kBN * 128, &tmR, &full[stage], c * 64, tile * kBN, 0, b);
+          tmaLoad4d(dst + (kDc / 64 + c) * kBN * 128, &tmR, &full[stage], c * 64, row, 0, batch);
       }
     return;
   }
@@ -246,19 +250,40 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
 }
 )cu";
 
-constexpr const char *kChecks =
+/// The caches [B, 1, S, D], or pools of pages [N, P, 1, D] read through a
+/// table [B, M] (S = M P).
+constexpr const char *kPlainCacheChecks =
     R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = c->shape[2];
-  if (q->shape[1] != kHeads || q->shape[3] != kDc)
-    return attnFail(1, "latent queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $DC]", ATTN_SHAPE(q));
-  if (qr->shape[0] != B || qr->shape[1] != kHeads || qr->shape[2] != T || qr->shape[3] != kDr)
-    return attnFail(1, "RoPE queries are [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DR]", ATTN_SHAPE(qr),
-                    (long long)B, (long long)T);
   if (c->shape[0] != B || c->shape[1] != 1 || c->shape[3] != kDc)
     return attnFail(1, "the latent cache is [%lld, %lld, %lld, %lld]; expected [%lld, 1, S, $DC]", ATTN_SHAPE(c),
                     (long long)B);
   if (kr->shape[0] != B || kr->shape[1] != 1 || kr->shape[2] != S || kr->shape[3] != kDr)
     return attnFail(1, "RoPE keys are [%lld, %lld, %lld, %lld]; expected [%lld, 1, %lld, $DR]", ATTN_SHAPE(kr),
                     (long long)B, (long long)S);
+)cu";
+
+constexpr const char *kPagedCacheChecks =
+    R"cu(  const int64_t B = q->shape[0], T = q->shape[2], N = c->shape[0], P = c->shape[1], S = table->shape[1] * P;
+  if (c->shape[2] != 1 || c->shape[3] != kDc)
+    return attnFail(1, "latent pages are [%lld, %lld, %lld, %lld]; expected [N, P, 1, $DC]", ATTN_SHAPE(c));
+  if (kr->shape[0] != N || kr->shape[1] != P || kr->shape[2] != 1 || kr->shape[3] != kDr)
+    return attnFail(1, "RoPE key pages are [%lld, %lld, %lld, %lld]; expected [%lld, %lld, 1, $DR]", ATTN_SHAPE(kr),
+                    (long long)N, (long long)P);
+  if (P % kBN || P == 0 || N == 0 || N > INT32_MAX / 2 || P > INT32_MAX / 2)
+    return attnFail(1, "%lld pages of %lld slots: the latent kernel takes 1 to 2^30 pages of a multiple of %d slots",
+                    (long long)N, (long long)P, kBN);
+  if (table->shape[0] != B)
+    return attnFail(1, "the page table has %lld rows; expected B = %lld", (long long)table->shape[0], (long long)B);
+  if (table->shape[1] > 1 && table->strides[1] != 1)
+    return attnFail(2, "the page table needs a contiguous last dim");
+)cu";
+
+constexpr const char *kChecks =
+    R"cu($CACHE_CHECKS  if (q->shape[1] != kHeads || q->shape[3] != kDc)
+    return attnFail(1, "latent queries are [%lld, %lld, %lld, %lld]; expected [B, $H, T, $DC]", ATTN_SHAPE(q));
+  if (qr->shape[0] != B || qr->shape[1] != kHeads || qr->shape[2] != T || qr->shape[3] != kDr)
+    return attnFail(1, "RoPE queries are [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DR]", ATTN_SHAPE(qr),
+                    (long long)B, (long long)T);
   if (out->shape[0] != B || out->shape[1] != kHeads || out->shape[2] != T || out->shape[3] != kDc)
     return attnFail(1, "the output is [%lld, %lld, %lld, %lld]; expected [%lld, $H, %lld, $DC]", ATTN_SHAPE(out),
                     (long long)B, (long long)T);
@@ -273,11 +298,7 @@ $CHECKS
   if (!kernel)
     return 4;
   attn_rt::TensorMap tmC, tmR;
-  // Without keys no tile is read; the maps still need a valid shape.
-  const uint64_t keyRows = S > 0 ? S : 1;
-  if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
-      !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
-    return attnFail(3, "encoding the TMA descriptors failed (driver without "
+$ENCODE_MAPS    return attnFail(3, "encoding the TMA descriptors failed (driver without "
                        "cuTensorMapEncodeTiled, or sizes past its limits)");
   static attn_rt::BlockSlots slots;
   const long long rowBlocks = (kHeads * T + kBM - 1) / kBM;
@@ -297,8 +318,8 @@ $CHECKS
   long long rs[3] = {qr->strides[0], qr->strides[1], qr->strides[2]};
   long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
   int Ti = (int)T, Si = (int)S;
-  void *args[] = {&tmC, &tmR, &qData, &qs[0], &qs[1], &qs[2], &qrData, &rs[0], &rs[1], &rs[2],
-                  &outData, &os[0], &os[1], &os[2], &lse, &lengthsData, &Ti, &Si, &partial, &tilesPerSplit};
+$PAGE_LOCALS  void *args[] = {&tmC, &tmR, &qData, &qs[0], &qs[1], &qs[2], &qrData, &rs[0], &rs[1], &rs[2],
+                  &outData, &os[0], &os[1], &os[2], &lse, &lengthsData, &Ti, &Si, &partial, &tilesPerSplit$PAGE_ARGS};
   const int status = attn_rt::launch(kernel, dim3((unsigned)rowBlocks, splits, (unsigned)B),
                                      dim3(kLatentThreads), args, kLatentSmem, stream);
   const int merged = attnCombine(partial, status ? 1 : splits, rowsTotal, Ti, out, lse, stream);
@@ -306,6 +327,55 @@ $CHECKS
 }
 )cu";
 } // namespace
+
+/// How the kernel finds a tile: rows of the sequence's cache, or rows of
+/// the page the table names (a tile never straddles pages).
+static std::vector<std::pair<StringRef, std::string>> plainNames() {
+  return {
+      {"CACHE_CHECKS", kPlainCacheChecks},
+      {"TILE_PLACE", "        const int row = tile * kBN, batch = b;"},
+      {"PAGE_PARAMS", ""},
+      {"ENCODE_MAPS",
+       R"cu(  // Without keys no tile is read; the maps still need a valid shape.
+  const uint64_t keyRows = S > 0 ? S : 1;
+  if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
+      !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
+)cu"},
+      {"PAGE_LOCALS", ""},
+      {"PAGE_ARGS", ""}};
+}
+
+static std::vector<std::pair<StringRef, std::string>>
+pagedNames(const SoftmaxAttention &a) {
+  func::FuncOp function = a.function;
+  auto table =
+      cast<RankedTensorType>(function.getArgument(*a.pageTable).getType());
+  std::string entry =
+      table.getElementType().isInteger(64) ? "long long" : "int";
+  return {
+      {"CACHE_CHECKS", kPagedCacheChecks},
+      {"TILE_PLACE",
+       R"cu(        // Page table[b][slot / pageSize], from row slot % pageSize; a page
+        // outside the pool is past the map's end, where TMA reads zeros.
+        const long long page = table[b * tableStride + tile * kBN / pageSize];
+        const int row = tile * kBN % pageSize, batch = page >= 0 && page < pages ? (int)page : pages;)cu"},
+      {"PAGE_PARAMS", ", const " + entry +
+                          " *__restrict__ table, long long tableStride, int "
+                          "pageSize, int pages"},
+      // A pool [N, P, 1, D] is mapped as [N, 1, P, D]: boxes of rows of one
+      // page.
+      {"ENCODE_MAPS",
+       R"cu(  const int64_t cShape[4] = {N, 1, P, kDc}, cStrides[4] = {c->strides[0], c->strides[2], c->strides[1], 1};
+  const int64_t rShape[4] = {N, 1, P, kDr}, rStrides[4] = {kr->strides[0], kr->strides[2], kr->strides[1], 1};
+  if (!attn_rt::encodeRowTiles(&tmC, c->data, cShape, cStrides, P, kBN) ||
+      !attn_rt::encodeRowTiles(&tmR, kr->data, rShape, rStrides, P, kBN))
+)cu"},
+      {"PAGE_LOCALS", R"cu(  const void *tableData = table->data;
+  long long tableStride = table->strides[0];
+  int pageSize = (int)P, pages = (int)N;
+)cu"},
+      {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}};
+}
 
 FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
                                                  StringRef name, Arch arch) {
@@ -335,6 +405,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
            : i == a.key       ? "c"
            : i == a.ropeKey   ? "kr"
            : i == a.lengths   ? "lengths"
+           : i == a.pageTable ? "table"
                               : "";
   });
   params += "attn_cuda_tensor *out";
@@ -350,6 +421,8 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"LAYOUT_CHECKS",
        launcherLayoutChecks({"q", "qr", "c", "kr"}, "queries and caches",
                             a.lengths.has_value())}};
+  for (auto &[key, text] : a.pageTable ? pagedNames(a) : plainNames())
+    names.push_back({key, substitute(text, names)});
 
   KernelParts parts;
   parts.constants = substitute(kConstants, names) +
@@ -375,6 +448,11 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       "[B, H, T] contiguous f32 (-inf for fully\n// masked rows). Needs: q, "
       "qr, c, kr with a contiguous last dim, other strides\n// multiples of 8 "
       "elements, 16-byte aligned data; out with a contiguous last dim.";
+  if (a.pageTable)
+    parts.doc += "\n// c and kr are pools of pages [N, P, 1, D] (P a multiple "
+                 "of 64), read\n// through table [B, M]: slot s of sequence "
+                 "b is row s % P of page\n// table[b][s / P]; entries outside "
+                 "[0, N) read zeros.";
   if (a.lengths)
     parts.doc += "\n// Keys past lengths[b], up to the end of that 64-key "
                  "tile, may be read: they\n// must be finite (they get no "

@@ -152,16 +152,25 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     if (!entry.isInteger(32) && !entry.isInteger(64))
       return pagedKeys.emitError("the CUDA backend takes an i32 or i64 page "
                                  "table");
-    if (a.score.getQueries().size() == 2)
-      return pagedKeys.emitError("the CUDA backend's latent attention takes "
-                                 "its cache unpaged");
     a.pageTable = *table;
   }
   if (a.score.getQueries().size() == 2) {
+    // MLA's RoPE keys: paged like the latent cache, through its table.
+    Value ropeKeys = a.score.getKeys()[1];
+    auto pagedRope = ropeKeys.getDefiningOp<PagedCacheOp>();
+    if (bool(pagedRope) != bool(pagedKeys))
+      return a.score.emitError("the CUDA backend takes the latent cache and "
+                               "the RoPE keys both in pages or both plain");
+    if (pagedRope && pagedRope.getTable() != pagedKeys.getTable())
+      return pagedRope.emitError(
+          "the CUDA backend reads the latent cache and the RoPE keys through "
+          "one page table");
     FailureOr<unsigned> qr =
         argumentNumber(a.score.getQueries()[1], a.score, "RoPE queries");
-    FailureOr<unsigned> kr =
-        argumentNumber(a.score.getKeys()[1], a.score, "RoPE keys");
+    FailureOr<unsigned> kr = argumentNumber(
+        pagedRope ? pagedRope.getPages() : ropeKeys,
+        pagedRope ? pagedRope.getOperation() : a.score.getOperation(),
+        "RoPE keys");
     if (failed(qr) || failed(kr))
       return failure();
     a.ropeQuery = *qr, a.ropeKey = *kr;
