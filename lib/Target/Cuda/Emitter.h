@@ -74,9 +74,10 @@ mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
 std::string launcherLayoutChecks(llvm::ArrayRef<llvm::StringRef> inputs,
                                  llvm::StringRef what, bool lengths);
 
-/// C type of the key lengths' elements ("int" or "long long"; "int" when
-/// there are none).
-std::string lengthType(const SoftmaxAttention &attention);
+/// C type of the elements of an i32 or i64 argument such as the key
+/// lengths or the page table ("int" or "long long"; "int" without one).
+std::string indexType(const SoftmaxAttention &attention,
+                      std::optional<unsigned> argument);
 
 /// C type of an element type in generated code (__nv_bfloat16, __half).
 llvm::StringRef elementTypeName(mlir::Type type);

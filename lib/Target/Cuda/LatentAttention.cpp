@@ -347,11 +347,7 @@ static std::vector<std::pair<StringRef, std::string>> plainNames() {
 
 static std::vector<std::pair<StringRef, std::string>>
 pagedNames(const SoftmaxAttention &a) {
-  func::FuncOp function = a.function;
-  auto table =
-      cast<RankedTensorType>(function.getArgument(*a.pageTable).getType());
-  std::string entry =
-      table.getElementType().isInteger(64) ? "long long" : "int";
+  std::string entry = indexType(a, a.pageTable);
   return {
       {"CACHE_CHECKS", kPagedCacheChecks},
       {"TILE_PLACE",
@@ -415,7 +411,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"DR", std::to_string(a.ropeDim)},
       {"NAME", name.str()},
       {"ELEM", elementTypeName(a.element).str()},
-      {"LENGTH_TYPE", lengthType(a)},
+      {"LENGTH_TYPE", indexType(a, a.lengths)},
       {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
       {"PARAMS", params},
       {"LAYOUT_CHECKS",

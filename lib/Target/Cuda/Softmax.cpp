@@ -763,12 +763,12 @@ static std::string softmaxParameters(const SoftmaxAttention &a) {
 
 /// C type of the key lengths' elements ("int" or "long long"; "int" when
 /// there are none).
-std::string cuda::lengthType(const SoftmaxAttention &a) {
-  if (!a.lengths)
+std::string cuda::indexType(const SoftmaxAttention &a,
+                            std::optional<unsigned> argument) {
+  if (!argument)
     return "int";
   func::FuncOp function = a.function;
-  auto type =
-      cast<RankedTensorType>(function.getArgument(*a.lengths).getType());
+  auto type = cast<RankedTensorType>(function.getArgument(*argument).getType());
   return type.getElementType().isInteger(64) ? "long long" : "int";
 }
 
@@ -785,7 +785,7 @@ FailureOr<KernelParts> cuda::assembleSoftmaxKernel(
                 {"HKV", std::to_string(a.kvHeads)},
                 {"NAME", name.str()},
                 {"ELEM", elementTypeName(a.element).str()},
-                {"LENGTH_TYPE", lengthType(a)},
+                {"LENGTH_TYPE", indexType(a, a.lengths)},
                 {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
                 {"PARAMS", softmaxParameters(a)}});
   llvm::append_range(names, softmaxDecodeNames(a));

@@ -319,11 +319,8 @@ cuda::softmaxDecodeNames(const SoftmaxAttention &a) {
             {"DECODE_TABLE_PARAM", ""},
             {"DECODE_TABLE_LOCALS", ""},
             {"DECODE_TABLE_ARGS", ""}};
+  std::string entry = indexType(a, a.pageTable);
   mlir::func::FuncOp function = a.function;
-  auto table = llvm::cast<mlir::RankedTensorType>(
-      function.getArgument(*a.pageTable).getType());
-  std::string entry =
-      table.getElementType().isInteger(64) ? "long long" : "int";
   // A page size known here divides by a constant (a shift for powers of 2).
   auto pool =
       llvm::cast<mlir::RankedTensorType>(function.getArgument(a.key).getType());
