@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_or_run, report  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -140,11 +140,5 @@ def run(args):
            perf, rows, ok_all, args.out, checks_label="arch")
 
 
-def main():
-    ap = emit_run_parser()[0]
-    args = ap.parse_args()
-    emit(args) if args.cmd == "emit" else run(args)
-
-
 if __name__ == "__main__":
-    main()
+    emit_or_run(emit, run)

@@ -30,7 +30,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, emit_run_parser, publish  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, describe, emit_or_run, publish  # noqa: E402
 
 # name: Hq, Hkv, D, dtype, gate dtype, gate columns, (l, d, l', top, initial, local, window)
 # [, the pooling MLP's hidden width (mean pooling without)]
@@ -330,11 +330,5 @@ def run(args):
     publish(md, ok_all, args.out)
 
 
-def main():
-    ap = emit_run_parser()[0]
-    args = ap.parse_args()
-    emit(args) if args.cmd == "emit" else run(args)
-
-
 if __name__ == "__main__":
-    main()
+    emit_or_run(emit, run)

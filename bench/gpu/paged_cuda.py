@@ -23,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from decode_cuda import D, HKV, HQ, PROGRAM as CONTIGUOUS, reference  # noqa: E402
-from softmax_cuda import ROOT, build, check_row, describe, emit_run_parser, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, build, check_row, describe, emit_or_run, interleaved, report  # noqa: E402
 
 P = 16
 PAGES, CACHE = f"tensor<?x{P}x{HKV}x{D}xbf16>", f"tensor<?x{HKV}x?x{D}xbf16>"
@@ -131,11 +131,5 @@ def run(args):
            perf, rows, ok_all, args.out, checks_label="kernel")
 
 
-def main():
-    ap = emit_run_parser()[0]
-    args = ap.parse_args()
-    emit(args) if args.cmd == "emit" else run(args)
-
-
 if __name__ == "__main__":
-    main()
+    emit_or_run(emit, run)

@@ -193,6 +193,12 @@ def emit_run_parser():
     return ap, sub, e, r
 
 
+def emit_or_run(emit, run):
+    """main() of a bench with just the shared command line."""
+    args = emit_run_parser()[0].parse_args()
+    return emit(args) if args.cmd == "emit" else run(args)
+
+
 def describe(t):
     return Tensor(t.data_ptr(), (ctypes.c_int64 * 4)(*t.shape),
                   (ctypes.c_int64 * 4)(*t.stride()))
