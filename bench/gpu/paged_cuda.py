@@ -4,8 +4,9 @@
   emit DIR  (here) writes the paged decode program (GQA 32/8, D = 128, bf16, pages
             of 16 slots read through an i32 page table, per-sequence lengths,
             causal) and the same program over a contiguous cache (decode_cuda.py's)
-            to DIR, and compiles both with `attention-opt --emit=cuda` for sm_90a.
-  run DIR   (on the GPU) builds them with nvcc, checks the paged one against an
+            to DIR, and compiles them with `attention-opt --emit=cuda`.
+  run DIR   (on the GPU) builds them with nvcc (the paged one for sm_90a and sm_80,
+            the sm_80 build running on the H100 as PTX), checks both against an
             f64 PyTorch reference over the gathered caches on fresh inputs (pages
             shuffled through a pool, table entries past a sequence's pages out of
             the pool, T = 1 and 3, odd and mixed lengths, an empty cache, one split
@@ -44,14 +45,18 @@ PROGRAM = f"""func.func @paged(%q: {Q} {{attn.dims = "B,Hq,T,D"}},
 """
 
 
+BUILDS = {"paged": ("paged", PROGRAM, "sm_90a"), "paged_sm80": ("paged", PROGRAM, "sm_80"),
+          "decode": ("decode", CONTIGUOUS, "sm_90a")}  # directory: function, program, arch
+
+
 def emit(args):
-    for name, program in (("paged", PROGRAM), ("decode", CONTIGUOUS)):
-        out = os.path.join(args.dir, name)
+    for sub, (name, program, arch) in BUILDS.items():
+        out = os.path.join(args.dir, sub)
         os.makedirs(out, exist_ok=True)
         path = os.path.join(out, name + ".mlir")
         with open(path, "w") as f:
             f.write(program)
-        subprocess.run([args.compiler, path, "--emit=cuda", "--cuda-arch=sm_90a", "-o", out], check=True)
+        subprocess.run([args.compiler, path, "--emit=cuda", "--cuda-arch=" + arch, "-o", out], check=True)
     print("wrote", args.dir)
 
 
@@ -88,23 +93,26 @@ def call(fn, err, tensors, out, lse):
 def run(args):
     import torch
     include = args.include or os.path.join(ROOT, "include")
-    paged_fn, paged_err, _ = build(os.path.join(args.dir, "paged"), "paged", include, "sm_90a")
-    plain_fn, plain_err, _ = build(os.path.join(args.dir, "decode"), "decode", include, "sm_90a")
+    libs = {sub: build(os.path.join(args.dir, sub), name, include, arch)[:2]
+            for sub, (name, _, arch) in BUILDS.items()}
+    (paged_fn, paged_err), (plain_fn, plain_err) = libs["paged"], libs["decode"]
 
     rows, ok_all = [], True
     cases = [(1, 1, 37, [37]), (3, 1, 1000, [1000, 1, 517]), (2, 3, 4099, [4099, 2000]),
              (4, 1, 32768, [32768, 12345, 31, 0]), (1, 3, 70000, [70000])]
     gen = torch.Generator(device="cuda").manual_seed(0)
-    for B, T, S, lens in cases:
-        q, kp, vp, table, lengths, k, v = paged_inputs(B, T, S, lens, gen)
-        out = torch.empty_like(q)
-        lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
-        call(paged_fn, paged_err, (q, kp, vp, table, lengths), out, lse)
-        ref, ref_lse = reference(q, k, v, lengths, torch.float64)
-        plain, _ = reference(q, k, v, lengths, torch.bfloat16)
-        ok, row = check_row("paged", f"B={B} T={T} S={S} lengths={lens}", out, lse, ref, ref_lse, plain)
-        ok_all &= ok
-        rows.append(row)
+    for label in ("paged", "paged_sm80"):
+        fn, err = libs[label]
+        for B, T, S, lens in cases:
+            q, kp, vp, table, lengths, k, v = paged_inputs(B, T, S, lens, gen)
+            out = torch.empty_like(q)
+            lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
+            call(fn, err, (q, kp, vp, table, lengths), out, lse)
+            ref, ref_lse = reference(q, k, v, lengths, torch.float64)
+            plain, _ = reference(q, k, v, lengths, torch.bfloat16)
+            ok, row = check_row(label, f"B={B} T={T} S={S} lengths={lens}", out, lse, ref, ref_lse, plain)
+            ok_all &= ok
+            rows.append(row)
 
     perf = []
     S = 32768
