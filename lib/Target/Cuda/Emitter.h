@@ -68,11 +68,13 @@ mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
                                          llvm::raw_ostream &os);
 
 /// The launcher's checks, after the shape checks that define B and T: [B]
-/// contiguous lengths (if `lengths`), `inputs` (C names) laid out for
-/// 16-byte copies (`what` names them in the message), `out` for 2-element
-/// stores; then it returns 0 when B or T is 0.
+/// contiguous lengths (if `lengths`), a [B, M] page table with a contiguous
+/// last dim (if `pageTable`), `inputs` (C names) laid out for 16-byte
+/// copies (`what` names them in the message), `out` for 2-element stores;
+/// then it returns 0 when B or T is 0.
 std::string launcherLayoutChecks(llvm::ArrayRef<llvm::StringRef> inputs,
-                                 llvm::StringRef what, bool lengths);
+                                 llvm::StringRef what, bool lengths,
+                                 bool pageTable);
 
 /// C type of the elements of an i32 or i64 argument such as the key
 /// lengths or the page table ("int" or "long long"; "int" without one).

@@ -272,10 +272,6 @@ constexpr const char *kPagedCacheChecks =
   if (P % kBN || P == 0 || N == 0 || N > INT32_MAX / 2 || P > INT32_MAX / 2)
     return attnFail(1, "%lld pages of %lld slots: the latent kernel takes 1 to 2^30 pages of a multiple of %d slots",
                     (long long)N, (long long)P, kBN);
-  if (table->shape[0] != B)
-    return attnFail(1, "the page table has %lld rows; expected B = %lld", (long long)table->shape[0], (long long)B);
-  if (table->shape[1] > 1 && table->strides[1] != 1)
-    return attnFail(2, "the page table needs a contiguous last dim");
 )cu";
 
 constexpr const char *kChecks =
@@ -416,7 +412,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"PARAMS", params},
       {"LAYOUT_CHECKS",
        launcherLayoutChecks({"q", "qr", "c", "kr"}, "queries and caches",
-                            a.lengths.has_value())}};
+                            a.lengths.has_value(), a.pageTable.has_value())}};
   for (auto &[key, text] : a.pageTable ? pagedNames(a) : plainNames())
     names.push_back({key, substitute(text, names)});
 

@@ -658,7 +658,8 @@ LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
 }
 
 std::string cuda::launcherLayoutChecks(ArrayRef<StringRef> inputs,
-                                       StringRef what, bool lengths) {
+                                       StringRef what, bool lengths,
+                                       bool pageTable) {
   std::string names;
   for (StringRef input : inputs)
     names += (names.empty() ? "" : ", ") + input.str();
@@ -668,6 +669,12 @@ std::string cuda::launcherLayoutChecks(ArrayRef<StringRef> inputs,
     return attnFail(1, "lengths has %lld entries; expected B = %lld", (long long)lengths->shape[0], (long long)B);
   if (B > 1 && lengths->strides[0] != 1)
     return attnFail(2, "lengths must be contiguous");
+)cu";
+  if (pageTable)
+    text += R"cu(  if (table->shape[0] != B)
+    return attnFail(1, "the page table has %lld rows; expected B = %lld", (long long)table->shape[0], (long long)B);
+  if (table->shape[1] > 1 && table->strides[1] != 1)
+    return attnFail(2, "the page table needs a contiguous last dim");
 )cu";
   // The kernels copy the inputs in 16-byte pieces (TMA, cp.async) and store
   // the output 2 elements at a time.
@@ -704,10 +711,6 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
   if (v->shape[0] != k->shape[0] || v->shape[1] != P || v->shape[2] != $HKV || v->shape[3] != $DV)
     return attnFail(1, "value pages are [%lld, %lld, %lld, %lld]; expected [%lld, %lld, $HKV, $DV]", ATTN_SHAPE(v),
                     (long long)k->shape[0], (long long)P);
-  if (table->shape[0] != B)
-    return attnFail(1, "the page table has %lld rows; expected B = %lld", (long long)table->shape[0], (long long)B);
-  if (table->shape[1] > 1 && table->strides[1] != 1)
-    return attnFail(2, "the page table needs a contiguous last dim");
   if (P > INT32_MAX / 2)
     return attnFail(1, "pages past the kernel's 32-bit indexing (P < 2^30)");
 )cu"
@@ -730,7 +733,7 @@ static void emitSoftmaxChecks(const SoftmaxAttention &a, raw_ostream &os) {
                     {"D", std::to_string(a.headDim)},
                     {"DV", std::to_string(a.valueDim)}});
   os << launcherLayoutChecks({"q", "k", "v"}, "queries, keys and values",
-                             a.lengths.has_value());
+                             a.lengths.has_value(), a.pageTable.has_value());
   // A group's queries fit one row tile: the split-key decode kernels, the
   // only ones that read pages.
   int64_t group = a.heads / a.kvHeads;
@@ -761,8 +764,6 @@ static std::string softmaxParameters(const SoftmaxAttention &a) {
          "attn_cuda_tensor *out";
 }
 
-/// C type of the key lengths' elements ("int" or "long long"; "int" when
-/// there are none).
 std::string cuda::indexType(const SoftmaxAttention &a,
                             std::optional<unsigned> argument) {
   if (!argument)
