@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report, to_pages  # noqa: E402
 
 DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
@@ -100,25 +100,10 @@ def run(args):
     for label, (_, _, spills) in libs.items():
         print(label, spills)
 
-    def paged(c, kr, lengths):
-        """The caches as shuffled pools of pages (and spare ones) with their
-        table; pages wholly past a sequence's length point outside the pool."""
-        B, _, S, _ = c.shape
-        M = (S + PAGE - 1) // PAGE
-        pool = B * M + 3
-        pad = M * PAGE - S
-        pages = [torch.nn.functional.pad(x, (0, 0, 0, pad)).view(B, M, PAGE, 1, x.shape[3]) for x in (c, kr)]
-        table = torch.randperm(pool, device="cuda")[:B * M].view(B, M).int()
-        pools = [torch.zeros(pool, PAGE, 1, x.shape[4], device="cuda", dtype=x.dtype) for x in pages]
-        for p, x in zip(pools, pages):
-            p[table.long()] = x
-        used = torch.arange(M, device="cuda").view(1, M) * PAGE < lengths.view(B, 1)
-        return pools[0], pools[1], torch.where(used, table, torch.full_like(table, pool + 5))
-
     def prepared(fn, err, q, qr, c, kr, lengths, label=""):
         out = torch.empty_like(q)
         lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
-        caches = paged(c, kr, lengths) if label.endswith("paged") else (c, kr)
+        caches = to_pages((c, kr), lengths, PAGE) if label.endswith("paged") else (c, kr)
         descs = [ctypes.byref(describe(t)) for t in (q, qr, *caches, lengths, out)]
         keep = (out, lse, descs, caches)
 

@@ -24,7 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from decode_cuda import D, HKV, HQ, PROGRAM as CONTIGUOUS, reference  # noqa: E402
-from softmax_cuda import ROOT, build, check_row, describe, emit_or_run, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, build, check_row, describe, emit_or_run, interleaved, report, to_pages  # noqa: E402
 
 P = 16
 PAGES, CACHE = f"tensor<?x{P}x{HKV}x{D}xbf16>", f"tensor<?x{HKV}x?x{D}xbf16>"
@@ -61,26 +61,15 @@ def emit(args):
 
 
 def paged_inputs(B, T, S, lens, gen):
-    """Queries, a shuffled pool of pages holding B caches of S slots, the
-    table (entries past a sequence's filled pages point outside the pool),
-    and the contiguous caches the pages hold ([B, HKV, S, D], zeros there)."""
+    """Queries, caches [B, HKV, S, D], the same caches as shuffled pools of
+    pages with their table (to_pages), and the lengths."""
     import torch
-    M = (S + P - 1) // P
-    pool = B * M + 3  # spare pages nobody reads
     q = torch.randn(B, HQ, T, D, device="cuda", generator=gen).bfloat16()
-    k_pages = torch.randn(pool, P, HKV, D, device="cuda", generator=gen).bfloat16()
-    v_pages = torch.randn(pool, P, HKV, D, device="cuda", generator=gen).bfloat16()
-    table = torch.randperm(pool, device="cuda", generator=gen)[:B * M].view(B, M).int()
+    k = torch.randn(B, HKV, S, D, device="cuda", generator=gen).bfloat16()
+    v = torch.randn(B, HKV, S, D, device="cuda", generator=gen).bfloat16()
     lengths = torch.tensor(lens, device="cuda", dtype=torch.int64)
-    used = (torch.arange(M, device="cuda").view(1, M) * P < lengths.view(B, 1))
-    table = torch.where(used, table, torch.full_like(table, pool + 7))
-    valid = (table >= 0) & (table < pool)
-    idx = table.clamp(0, pool - 1).long()
-
-    def gathered(pages):
-        c = pages[idx] * valid.view(B, M, 1, 1, 1)  # [B, M, P, HKV, D]
-        return c.reshape(B, M * P, HKV, D).permute(0, 2, 1, 3).contiguous()
-    return q, k_pages, v_pages, table, lengths, gathered(k_pages), gathered(v_pages)
+    k_pages, v_pages, table = to_pages((k, v), lengths, P)
+    return q, k_pages, v_pages, table, lengths, k, v
 
 
 def call(fn, err, tensors, out, lse):

@@ -193,6 +193,26 @@ def emit_run_parser():
     return ap, sub, e, r
 
 
+def to_pages(caches, lengths, page):
+    """[B, H, S, D] caches as pools of pages [N, page, H, D], shuffled among
+    a few spare ones, and their page table [B, M] (i32); entries for pages
+    wholly past a sequence's length point outside the pool (they read
+    zeros). Returns the pools, then the table."""
+    import torch
+    B, H, S, D = caches[0].shape
+    M = (S + page - 1) // page
+    pool = B * M + 3
+    table = torch.randperm(pool, device="cuda")[:B * M].view(B, M).int()
+    pools = []
+    for x in caches:
+        paged = torch.nn.functional.pad(x, (0, 0, 0, M * page - S)).view(B, H, M, page, x.shape[3])
+        p = torch.zeros(pool, page, H, x.shape[3], device="cuda", dtype=x.dtype)
+        p[table.long()] = paged.permute(0, 2, 3, 1, 4)
+        pools.append(p)
+    used = torch.arange(M, device="cuda").view(1, M) * page < lengths.view(B, 1)
+    return (*pools, torch.where(used, table, torch.full_like(table, pool + 5)))
+
+
 def emit_or_run(emit, run):
     """main() of a bench with just the shared command line."""
     args = emit_run_parser()[0].parse_args()
