@@ -36,9 +36,21 @@ argumentParameters(mlir::func::FuncOp function,
 std::string wgmmaFunction(llvm::StringRef name, int n, llvm::StringRef ptxType,
                           bool aInRegisters, bool transB);
 
+/// DeepSeek sparse attention's token selection, the indices of an
+/// attn.block_mask of block 1: select_tokens(masks(index_score(iq, ik, iw)))
+/// with the indexer's inputs straight from the function's arguments.
+struct TokenSelection {
+  BlockMaskOp blockMask;
+  IndexScoreOp indexScore;
+  llvm::SmallVector<MaskOp> masks; ///< the indexer's, innermost first
+  unsigned query, key, weights;    ///< argument numbers
+  int64_t top, heads, dim;
+};
+
 /// `aggregate(softmax(chain(score(q, k))), v)` with q, k, v (and the masks'
 /// key lengths) taken straight from the function's arguments: the form the
-/// softmax kernels compute. The chain holds masks and score mods.
+/// softmax kernels compute. The chain holds masks and score mods; a token
+/// selection (DSA) may keep only some keys.
 struct SoftmaxAttention {
   mlir::func::FuncOp function;
   ScoreOp score;
@@ -53,6 +65,7 @@ struct SoftmaxAttention {
   /// sizes (ropeDim 0 without one).
   std::optional<unsigned> ropeQuery, ropeKey;
   int64_t ropeDim = 0, ropeKvHeads = 0;
+  std::optional<TokenSelection> selection;
   int64_t heads, kvHeads, headDim, valueDim;
   mlir::Type element; ///< bf16 or f16
   double scale;
@@ -75,6 +88,23 @@ mlir::LogicalResult emitSoftmaxFragments(const SoftmaxAttention &attention,
 std::string launcherLayoutChecks(llvm::ArrayRef<llvm::StringRef> inputs,
                                  llvm::StringRef what, bool lengths,
                                  bool pageTable);
+
+/// Device functions for the indexer's masks of a token selection:
+///   void attnIndexKeyRange(t, T, L, &begin, &end): the keys query t may see;
+///   bool attnIndexVisible(t, s, T, L): whether it sees key s < L.
+void emitSelectionMasks(const TokenSelection &selection, llvm::raw_ostream &os);
+
+/// DSA's indexer and top-k kernels (TokenSelection.cpp): their sizes, the
+/// kernels ${NAME}_index and ${NAME}_topk, and the host function
+/// attnSelectTokens, which leaves each query's selected keys (ascending,
+/// then -1) and their count in scratch memory; templates over $NAME, $ELEM
+/// and $LENGTH_TYPE.
+struct SelectionParts {
+  std::string constants, device, launcher;
+};
+SelectionParts emitTokenSelection(
+    const SoftmaxAttention &attention,
+    llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> names);
 
 /// C type of the elements of an i32 or i64 argument such as the key
 /// lengths or the page table ("int" or "long long"; "int" without one).

@@ -31,11 +31,13 @@ using namespace attn::cuda;
 namespace {
 constexpr const char *kConstants = R"cu(
 constexpr int kHeads = $H, kDc = $DC, kDr = $DR, kDk = kDc + kDr, kDV = kDc;
-constexpr int kBM = 64, kBN = 64, kStages = 2, kHalf = kDc / 2, kLatentThreads = 384;
+constexpr int kBM = 64, kBN = 64, kStages = 2, kHalf = kDc / 2, kLatentThreads = 384;$ROW_CONSTANTS
 constexpr int kQBytes = kBM * kDk * 2, kKBytes = kBN * kDk * 2, kPBytes = kBM * kBN * 2;
-// Q, the ring and P; the rows' rescale factors, maxima and sums; the
-// mbarriers; room to align to 1024 bytes (the 128-byte swizzle's period).
-constexpr int kLatentSmem = kQBytes + kStages * kKBytes + kPBytes + 3 * kBM * 4 + 8 * (1 + 2 * kStages) + 1024;
+// Q, the ring and P; the rows' rescale factors, maxima and sums; gathered
+// tiles' key positions; the mbarriers; room to align to 1024 bytes (the
+// 128-byte swizzle's period).
+constexpr int kLatentSmem = kQBytes + kStages * kKBytes + kPBytes + 3 * kBM * 4 + kStages * kBN * 4 +
+                            8 * (1 + 2 * kStages) + 1024;
 )cu";
 
 constexpr const char *kKernel = R"cu(
@@ -44,15 +46,14 @@ static_assert(kDc % 128 == 0 && kDr % 64 == 0, "whole 128-byte slabs per warpgro
 
 // Named barriers between the consumer warpgroups (0 is __syncthreads's).
 constexpr int kPFull = 1, kPEmpty = 2, kRowStats = 3;
-
-/// Row block blockIdx.x: rows r of kHeads x T (head r / T, query r % T),
-/// split blockIdx.y of the keys that the queries may see (tilesPerSplit
-/// tiles each), sequence blockIdx.z. With one split the rows go to out (and
-/// lse); otherwise, unnormalized with their log2 max and sum, to `partial`
+$ROW_MAP
+/// Row block blockIdx.x (rows by latentRow), split blockIdx.y of the keys
+/// that the queries may see (tilesPerSplit tiles each), sequence
+/// blockIdx.z. With one split the rows go to out (and lse); otherwise,
+/// unnormalized with their log2 max and sum, to `partial`
 /// ([split][B][H][T][kDV + 2] f32) for ${NAME}_combine.
 extern "C" __global__ void __launch_bounds__(kLatentThreads, 1)
-${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
-               const __grid_constant__ attn_rt::TensorMap tmR,
+${NAME}_latent($CACHE_PARAMS
                const $ELEM *__restrict__ q, long long qsB, long long qsH, long long qsT,
                const $ELEM *__restrict__ qr, long long rsB, long long rsH, long long rsT,
                $ELEM *__restrict__ out, long long osB, long long osH, long long osT,
@@ -63,21 +64,20 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
   unsigned char *sQ = smemRaw + ((1024 - sharedAddress(smemRaw) % 1024) % 1024);
   unsigned char *sK = sQ + kQBytes, *sP = sK + kStages * kKBytes;
   float *sRescale = reinterpret_cast<float *>(sP + kPBytes), *sMax = sRescale + kBM, *sSum = sMax + kBM;
-  unsigned long long *barQ = reinterpret_cast<unsigned long long *>(sSum + kBM);
+  int *sKeys = reinterpret_cast<int *>(sSum + kBM);
+  unsigned long long *barQ = reinterpret_cast<unsigned long long *>(sKeys + kStages * kBN);
   unsigned long long *full = barQ + 1, *empty = full + kStages;
 
   const int split = blockIdx.y, b = blockIdx.z;
-  const int rows = kHeads * T, rowBase = blockIdx.x * kBM;
   const int L = attnKeyLength(lengths, b, S);
-  int tileBegin, tiles;
-  attnKeyTiles<kBN>(0, T - 1, T, L, tileBegin, tiles);
+$TILE_RANGE
   const int first = tileBegin + split * tilesPerSplit;
   const int count = max(0, min(tilesPerSplit, tileBegin + tiles - first));
 
   if (threadIdx.x == 0) {
     mbarrierInit(barQ, 128);
     for (int i = 0; i < kStages; ++i) {
-      mbarrierInit(&full[i], 1);
+      mbarrierInit(&full[i], $FULL_ARRIVALS);
       mbarrierInit(&empty[i], 8); // one arrival per consumer warp
     }
     fenceBarrierInit();
@@ -88,9 +88,9 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
     // The block's rows of [q | qr], gathered in the 128-byte swizzled slabs
     // that wgmma reads; rows past kHeads x T are zero.
     for (int i = threadIdx.x; i < kBM * kDk / 8; i += 128) {
-      const int r = i / (kDk / 8), c = i % (kDk / 8), row = rowBase + r;
-      const bool valid = row < rows;
-      const int h = valid ? row / T : 0, t = valid ? row % T : 0;
+      const int r = i / (kDk / 8), c = i % (kDk / 8);
+      int h, t;
+      const bool valid = latentRow(r, T, h, t);
       const $ELEM *src = c < kDc / 8 ? q + b * qsB + h * qsH + t * qsT + c * 8
                                      : qr + b * rsB + h * rsH + t * rsT + (c - kDc / 8) * 8;
       cpAsync16(reinterpret_cast<$ELEM *>(sQ) + c / 8 * kBM * 64 + r * 64 + ((c % 8) ^ (r % 8)) * 8,
@@ -101,19 +101,7 @@ ${NAME}_latent(const __grid_constant__ attn_rt::TensorMap tmC,
     fenceProxyAsync(); // wgmma reads Q through the async proxy
     mbarrierArrive(barQ);
     registersRelease<40>();
-    if (threadIdx.x == 0)
-      for (int i = 0; i < count; ++i) {
-        const int tile = first + count - 1 - i, stage = i % kStages;
-$TILE_PLACE
-        if (i >= kStages)
-          mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
-        mbarrierExpectBytes(&full[stage], kKBytes);
-        unsigned char *dst = sK + stage * kKBytes;
-        for (int c = 0; c < kDc / 64; ++c)
-          tmaLoad4d(dst + c * kBN * 128, &tmC, &full[stage], c * 64, row, 0, batch);
-        for (int c = 0; c < kDr / 64; ++c)
-          tmaLoad4d(dst + (kDc / 64 + c) * kBN * 128, &tmR, &full[stage], c * 64, row, 0, batch);
-      }
+$TILE_LOADS
     return;
   }
 
@@ -129,9 +117,12 @@ $TILE_PLACE
   mbarrierWait(barQ, 0);
 
   if (wg == 0) {
-    // Padding rows stand for the last real row in the score chain.
-    const int rowA = min(rowBase + r0, rows - 1), rowB = min(rowBase + r0 + 8, rows - 1);
-    const int hs[2] = {rowA / T, rowB / T}, ts[2] = {rowA % T, rowB % T};
+    // Padding rows stand for the block's first row in the score chain.
+    int hs[2], ts[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+      if (!latentRow(r0 + 8 * r, T, hs[r], ts[r]))
+        latentRow(0, T, hs[r], ts[r]);
     float rowMax[2] = {-INFINITY, -INFINITY}, rowSum[2] = {0.f, 0.f};
     for (int i = 0; i < count; ++i) {
       const int stage = i % kStages, s0 = (first + count - 1 - i) * kBN;
@@ -149,10 +140,7 @@ $TILE_PLACE
       registerFence(s);
 
       float tileMax[2] = {rowMax[0], rowMax[1]}, rescale[2];
-      if (attnTileVisible(0, T - 1, s0, s0 + kBN - 1, T, L))
-        attnScoreTile<false, kBN>(s, b, hs, ts, s0, T, L, tileMax);
-      else
-        attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax);
+$SCORE_TILE
       attnSoftmaxStep<kBN>(s, tileMax, rowMax, rowSum, rescale);
       attnRescale<kHalf>(o, rescale);
       unsigned p[kBN / 16][4];
@@ -225,10 +213,11 @@ $TILE_PLACE
   // Each warpgroup writes its half of the columns.
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    const int local = r0 + 8 * r, row = rowBase + local;
-    if (row >= rows)
+    const int local = r0 + 8 * r;
+    int h, t;
+    if (!latentRow(local, T, h, t))
       continue;
-    const int h = row / T, t = row % T, c0 = wg * kHalf + 2 * (lane % 4);
+    const int c0 = wg * kHalf + 2 * (lane % 4);
     const float m = sMax[local], sum = sSum[local];
     if (gridDim.y == 1) {
       const float inverse = sum > 0.f ? 1.f / sum : 0.f;
@@ -293,12 +282,9 @@ $CHECKS
   static const void *kernel = attn_rt::withSharedBytes(attnKernel(${NAME}_latent), kLatentSmem);
   if (!kernel)
     return 4;
-  attn_rt::TensorMap tmC, tmR;
-$ENCODE_MAPS    return attnFail(3, "encoding the TMA descriptors failed (driver without "
-                       "cuTensorMapEncodeTiled, or sizes past its limits)");
-  static attn_rt::BlockSlots slots;
-  const long long rowBlocks = (kHeads * T + kBM - 1) / kBM;
-  const long long tiles = std::max<long long>(1, (S + kBN - 1) / kBN);
+$CACHE_SETUP  static attn_rt::BlockSlots slots;
+  const long long rowBlocks = $ROW_BLOCKS;
+  const long long tiles = std::max<long long>(1, ($KEYS + kBN - 1) / kBN);
   // A block's fixed cost: its 64 query rows (a tile's bytes), their partial
   // rows (two tiles' bytes, written and read back), the pipeline's fill.
   int tilesPerSplit = attn_rt::tilesPerSplit(tiles, B * rowBlocks,
@@ -314,59 +300,193 @@ $ENCODE_MAPS    return attnFail(3, "encoding the TMA descriptors failed (driver 
   long long rs[3] = {qr->strides[0], qr->strides[1], qr->strides[2]};
   long long os[3] = {out->strides[0], out->strides[1], out->strides[2]};
   int Ti = (int)T, Si = (int)S;
-$PAGE_LOCALS  void *args[] = {&tmC, &tmR, &qData, &qs[0], &qs[1], &qs[2], &qrData, &rs[0], &rs[1], &rs[2],
+$PAGE_LOCALS  void *args[] = {$CACHE_ARGS&qData, &qs[0], &qs[1], &qs[2], &qrData, &rs[0], &rs[1], &rs[2],
                   &outData, &os[0], &os[1], &os[2], &lse, &lengthsData, &Ti, &Si, &partial, &tilesPerSplit$PAGE_ARGS};
   const int status = attn_rt::launch(kernel, dim3((unsigned)rowBlocks, splits, (unsigned)B),
                                      dim3(kLatentThreads), args, kLatentSmem, stream);
   const int merged = attnCombine(partial, status ? 1 : splits, rowsTotal, Ti, out, lse, stream);
-  return status ? status : merged;
+$CACHE_RELEASE  return status ? status : merged;
 }
 )cu";
 } // namespace
 
+/// Kernels over tiles of consecutive keys: each block holds rows of
+/// kHeads x T in order, walks the key tiles its queries may see, and one
+/// producer thread loads each tile by TMA from the place $TILE_PLACE gives.
+static std::vector<std::pair<StringRef, std::string>>
+tiledNames(StringRef tilePlace, StringRef encodeMaps) {
+  return {
+      {"ROW_CONSTANTS", ""},
+      {"ROW_MAP", R"cu(
+/// Row `local` of this block: head h's query t (rows of kHeads x T in
+/// order); false for padding past the last row.
+__device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
+  const int row = blockIdx.x * kBM + local;
+  h = row / T, t = row % T;
+  return row < kHeads * T;
+}
+)cu"},
+      {"TILE_RANGE", R"cu(  int tileBegin, tiles;
+  attnKeyTiles<kBN>(0, T - 1, T, L, tileBegin, tiles);)cu"},
+      {"FULL_ARRIVALS", "1"},
+      {"TILE_LOADS", substitute(R"cu(    if (threadIdx.x == 0)
+      for (int i = 0; i < count; ++i) {
+        const int tile = first + count - 1 - i, stage = i % kStages;
+$TILE_PLACE
+        if (i >= kStages)
+          mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
+        mbarrierExpectBytes(&full[stage], kKBytes);
+        unsigned char *dst = sK + stage * kKBytes;
+        for (int c = 0; c < kDc / 64; ++c)
+          tmaLoad4d(dst + c * kBN * 128, &tmC, &full[stage], c * 64, row, 0, batch);
+        for (int c = 0; c < kDr / 64; ++c)
+          tmaLoad4d(dst + (kDc / 64 + c) * kBN * 128, &tmR, &full[stage], c * 64, row, 0, batch);
+      })cu",
+                                {{"TILE_PLACE", tilePlace.str()}})},
+      {"SCORE_TILE",
+       R"cu(      if (attnTileVisible(0, T - 1, s0, s0 + kBN - 1, T, L))
+        attnScoreTile<false, kBN>(s, b, hs, ts, s0, T, L, tileMax);
+      else
+        attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax);)cu"},
+      {"CACHE_PARAMS", R"cu(const __grid_constant__ attn_rt::TensorMap tmC,
+               const __grid_constant__ attn_rt::TensorMap tmR,)cu"},
+      {"CACHE_SETUP",
+       "  attn_rt::TensorMap tmC, tmR;\n" + encodeMaps.str() +
+           R"cu(    return attnFail(3, "encoding the TMA descriptors failed (driver without "
+                       "cuTensorMapEncodeTiled, or sizes past its limits)");
+)cu"},
+      {"ROW_BLOCKS", "(kHeads * T + kBM - 1) / kBM"},
+      {"KEYS", "S"},
+      {"CACHE_ARGS", "&tmC, &tmR, "},
+      {"CACHE_RELEASE", ""}};
+}
+
 /// How the kernel finds a tile: rows of the sequence's cache, or rows of
 /// the page the table names (a tile never straddles pages).
 static std::vector<std::pair<StringRef, std::string>> plainNames() {
-  return {
-      {"CACHE_CHECKS", kPlainCacheChecks},
-      {"TILE_PLACE", "        const int row = tile * kBN, batch = b;"},
-      {"PAGE_PARAMS", ""},
-      {"ENCODE_MAPS",
-       R"cu(  // Without keys no tile is read; the maps still need a valid shape.
+  auto names = tiledNames(
+      "        const int row = tile * kBN, batch = b;",
+      R"cu(  // Without keys no tile is read; the maps still need a valid shape.
   const uint64_t keyRows = S > 0 ? S : 1;
   if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
       !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
-)cu"},
-      {"PAGE_LOCALS", ""},
-      {"PAGE_ARGS", ""}};
+)cu");
+  names.insert(names.end(), {{"CACHE_CHECKS", kPlainCacheChecks},
+                             {"PAGE_PARAMS", ""},
+                             {"PAGE_LOCALS", ""},
+                             {"PAGE_ARGS", ""}});
+  return names;
 }
 
 static std::vector<std::pair<StringRef, std::string>>
 pagedNames(const SoftmaxAttention &a) {
   std::string entry = indexType(a, a.pageTable);
-  return {
-      {"CACHE_CHECKS", kPagedCacheChecks},
-      {"TILE_PLACE",
-       R"cu(        // Page table[b][slot / pageSize], from row slot % pageSize; a page
+  auto names = tiledNames(
+      R"cu(        // Page table[b][slot / pageSize], from row slot % pageSize; a page
         // outside the pool is past the map's end, where TMA reads zeros.
         const long long page = table[b * tableStride + tile * kBN / pageSize];
-        const int row = tile * kBN % pageSize, batch = page >= 0 && page < pages ? (int)page : pages;)cu"},
-      {"PAGE_PARAMS", ", const " + entry +
-                          " *__restrict__ table, long long tableStride, int "
-                          "pageSize, int pages"},
+        const int row = tile * kBN % pageSize, batch = page >= 0 && page < pages ? (int)page : pages;)cu",
       // A pool [N, P, 1, D] is mapped as [N, 1, P, D]: boxes of rows of one
       // page.
-      {"ENCODE_MAPS",
-       R"cu(  const int64_t cShape[4] = {N, 1, P, kDc}, cStrides[4] = {c->strides[0], c->strides[2], c->strides[1], 1};
+      R"cu(  const int64_t cShape[4] = {N, 1, P, kDc}, cStrides[4] = {c->strides[0], c->strides[2], c->strides[1], 1};
   const int64_t rShape[4] = {N, 1, P, kDr}, rStrides[4] = {kr->strides[0], kr->strides[2], kr->strides[1], 1};
   if (!attn_rt::encodeRowTiles(&tmC, c->data, cShape, cStrides, P, kBN) ||
       !attn_rt::encodeRowTiles(&tmR, kr->data, rShape, rStrides, P, kBN))
-)cu"},
-      {"PAGE_LOCALS", R"cu(  const void *tableData = table->data;
+)cu");
+  names.insert(
+      names.end(),
+      {{"CACHE_CHECKS", kPagedCacheChecks},
+       {"PAGE_PARAMS", ", const " + entry +
+                           " *__restrict__ table, long long tableStride, int "
+                           "pageSize, int pages"},
+       {"PAGE_LOCALS", R"cu(  const void *tableData = table->data;
   long long tableStride = table->strides[0];
   int pageSize = (int)P, pages = (int)N;
 )cu"},
-      {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}};
+       {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}});
+  return names;
+}
+
+/// DSA: every query attends over its own selected keys, so a block holds
+/// heads of one query, and a tile is the rows of 64 selected keys, gathered
+/// by every producer thread with cp.async (TMA copies boxes, not rows).
+static std::vector<std::pair<StringRef, std::string>> selectedNames() {
+  return {
+      {"CACHE_CHECKS", std::string(kPlainCacheChecks) +
+                           "  if (int rc = attnSelectionChecks(iq, ik, iw, "
+                           "B, T, S))\n    return rc;\n"},
+      {"ROW_CONSTANTS", "\nconstexpr int kHeadBlocks = (kHeads + kBM - 1) / "
+                        "kBM; // blocks of one query's heads"},
+      {"ROW_MAP", R"cu(
+/// Row `local` of this block: head h's query t, blocks holding kBM heads of
+/// one query; false for padding past the last head.
+__device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
+  h = blockIdx.x % kHeadBlocks * kBM + local, t = blockIdx.x / kHeadBlocks;
+  return h < kHeads;
+}
+)cu"},
+      {"TILE_RANGE",
+       R"cu(  // Tile i holds the query's selected keys [kBN i, kBN (i + 1)).
+  const int query = blockIdx.x / kHeadBlocks, selected = selCounts[b * T + query];
+  const int *keysOf = selection + ((long long)b * T + query) * kTop;
+  const int tileBegin = 0, tiles = (selected + kBN - 1) / kBN;)cu"},
+      {"FULL_ARRIVALS", "128"},
+      {"TILE_LOADS",
+       R"cu(    // Threads 2r and 2r + 1 copy the halves of slot r's [c | kr] row. A
+    // tile is full once every producer thread's copies have landed and are
+    // fenced for wgmma's async proxy: tile i is signalled after tile i + 1
+    // is under way.
+    const int r = threadIdx.x / 2, half = threadIdx.x % 2;
+    for (int i = 0; i < count; ++i) {
+      const int tile = first + count - 1 - i, stage = i % kStages, slot = tile * kBN + r;
+      if (i >= kStages)
+        mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
+      const int key = slot < selected ? keysOf[slot] : -1;
+      if (half == 0)
+        sKeys[stage * kBN + r] = key >= 0 ? key : L; // past L: masked
+      const $ELEM *cRow = c + b * csB + (long long)max(key, 0) * csS;
+      const $ELEM *rRow = kr + b * krsB + (long long)max(key, 0) * krsS;
+      unsigned char *dst = sK + stage * kKBytes + r * 128;
+#pragma unroll 4
+      for (int j = 0; j < kDk / 16; ++j) {
+        const int chunk = half * (kDk / 16) + j;
+        const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
+        cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, key >= 0);
+      }
+      cpAsyncCommit();
+      if (i > 0) {
+        cpAsyncWait<1>();
+        fenceProxyAsync();
+        mbarrierArrive(&full[(i - 1) % kStages]);
+      }
+    }
+    if (count > 0) {
+      cpAsyncWait<0>();
+      fenceProxyAsync();
+      mbarrierArrive(&full[(count - 1) % kStages]);
+    })cu"},
+      {"SCORE_TILE",
+       "      attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax, sKeys "
+       "+ stage * kBN);"},
+      {"CACHE_PARAMS",
+       R"cu(const $ELEM *__restrict__ c, long long csB, long long csS,
+               const $ELEM *__restrict__ kr, long long krsB, long long krsS,
+               const int *__restrict__ selection, const int *__restrict__ selCounts,)cu"},
+      {"CACHE_SETUP", R"cu(  int *selection, *selCounts;
+  if (int rc = attnSelectTokens(iq, ik, iw, $LENGTHS, B, T, S, &selection, &selCounts, stream))
+    return rc;
+  const void *cData = c->data, *krData = kr->data;
+  long long cs[2] = {c->strides[0], c->strides[2]}, krs[2] = {kr->strides[0], kr->strides[2]};
+)cu"},
+      {"ROW_BLOCKS", "T * kHeadBlocks"},
+      {"KEYS", "std::min<long long>(S, kTop)"},
+      {"CACHE_ARGS",
+       "&cData, &cs[0], &cs[1], &krData, &krs[0], &krs[1], &selection, "
+       "&selCounts, "},
+      {"CACHE_RELEASE", "  cudaFreeAsync(selection, (cudaStream_t)stream);\n"},
+      {"PAGE_PARAMS", ""},
+      {"PAGE_LOCALS", ""},
+      {"PAGE_ARGS", ""}};
 }
 
 FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
@@ -390,17 +510,47 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
               "is a multiple of 128 up to 512 and a RoPE width that is a "
               "multiple of 64, at most 576 together; not "
            << a.headDim << " + " << a.ropeDim;
+  if (a.selection) {
+    TokenSelection sel = *a.selection;
+    if (a.pageTable)
+      return sel.blockMask.emitError("the CUDA backend's sparse latent "
+                                     "attention reads a plain cache, not "
+                                     "pages");
+    IndexScoreOp index = sel.indexScore;
+    Type weight = index.getWeights().getType().getElementType();
+    if (index.getQuery().getType().getElementType() != a.element ||
+        index.getKey().getType().getElementType() != a.element ||
+        (weight != a.element && !weight.isF32()))
+      return index.emitError("the CUDA backend's indexer takes queries and "
+                             "keys of the attention's element type, weights "
+                             "of it or f32");
+    if (sel.heads > 64 || sel.dim % 64 || sel.dim > 256)
+      return index.emitError()
+             << "the CUDA backend's indexer takes up to 64 heads of a width "
+                "that is a multiple of 64 up to 256; not "
+             << sel.heads << " x " << sel.dim;
+    if (sel.top > (1 << 24))
+      return sel.blockMask.emitError(
+          "the CUDA backend selects at most 2^24 tokens per query");
+  }
 
   std::string params = argumentParameters(a.function, [&](unsigned i) {
-    return i == a.query       ? "q"
-           : i == a.ropeQuery ? "qr"
-           : i == a.key       ? "c"
-           : i == a.ropeKey   ? "kr"
-           : i == a.lengths   ? "lengths"
-           : i == a.pageTable ? "table"
-                              : "";
+    return i == a.query                ? "q"
+           : i == a.ropeQuery          ? "qr"
+           : i == a.key                ? "c"
+           : i == a.ropeKey            ? "kr"
+           : i == a.lengths            ? "lengths"
+           : i == a.pageTable          ? "table"
+           : !a.selection              ? ""
+           : i == a.selection->query   ? "iq"
+           : i == a.selection->key     ? "ik"
+           : i == a.selection->weights ? "iw"
+                                       : "";
   });
   params += "attn_cuda_tensor *out";
+  SmallVector<StringRef> copied = {"q", "qr", "c", "kr"};
+  if (a.selection)
+    copied.append({"iq", "ik"});
   std::vector<std::pair<StringRef, std::string>> names = {
       {"H", std::to_string(a.heads)},
       {"DC", std::to_string(a.headDim)},
@@ -411,9 +561,11 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"LENGTHS", a.lengths ? "lengths->data" : "nullptr"},
       {"PARAMS", params},
       {"LAYOUT_CHECKS",
-       launcherLayoutChecks({"q", "qr", "c", "kr"}, "queries and caches",
-                            a.lengths.has_value(), a.pageTable.has_value())}};
-  for (auto &[key, text] : a.pageTable ? pagedNames(a) : plainNames())
+       launcherLayoutChecks(copied, "queries and caches", a.lengths.has_value(),
+                            a.pageTable.has_value())}};
+  for (auto &[key, text] : a.selection   ? selectedNames()
+                           : a.pageTable ? pagedNames(a)
+                                         : plainNames())
     names.push_back({key, substitute(text, names)});
 
   KernelParts parts;
@@ -422,6 +574,12 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
   llvm::raw_string_ostream device(parts.device);
   if (failed(emitSoftmaxFragments(a, device)))
     return failure();
+  SelectionParts selection;
+  if (a.selection) {
+    selection = emitTokenSelection(a, names);
+    parts.constants += selection.constants;
+    device << selection.device;
+  }
   StringRef ptxType = a.element.isBF16() ? "bf16" : "f16";
   device << wgmmaFunction("wgmmaScores", 64, ptxType, false, false)
          << wgmmaFunction("wgmmaValues", a.headDim / 2, ptxType, true, true)
@@ -430,8 +588,8 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
          << substitute(kKernel, names)
          << substitute(splitCombineKernel(), names);
   names.push_back({"CHECKS", substitute(kChecks, names)});
-  parts.launcher =
-      substitute(splitCombineLauncher(), names) + substitute(kLauncher, names);
+  parts.launcher = substitute(splitCombineLauncher(), names) +
+                   selection.launcher + substitute(kLauncher, names);
   parts.parameters = params + ", float *lse";
   parts.doc =
       "// MLA's attention over a latent cache: out = softmax(scale (q c^T + "
@@ -445,6 +603,10 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
                  "of 64), read\n// through table [B, M]: slot s of sequence "
                  "b is row s % P of page\n// table[b][s / P]; entries outside "
                  "[0, N) read zeros.";
+  if (a.selection)
+    parts.doc += "\n// DeepSeek sparse attention: each query attends over "
+                 "only the keys that\n// the indexer (iq, ik, iw) scores "
+                 "best, selected in scratch memory.";
   if (a.lengths)
     parts.doc += "\n// Keys past lengths[b], up to the end of that 64-key "
                  "tile, may be read: they\n// must be finite (they get no "

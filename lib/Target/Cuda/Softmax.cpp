@@ -57,6 +57,47 @@ static FailureOr<unsigned> argumentNumber(Value value, Operation *user,
   return functionArgument(value, user, "the CUDA backend", role);
 }
 
+/// DSA's selection behind `blockMask`: the top tokens of the masked indexer
+/// scores of arguments.
+static FailureOr<TokenSelection> matchTokenSelection(BlockMaskOp blockMask) {
+  auto select = blockMask.getIndices().getDefiningOp<SelectTokensOp>();
+  if (blockMask.getBlock() != 1 || !select)
+    return blockMask.emitError(
+        "the CUDA backend's softmax kernels take an attn.block_mask only of "
+        "block 1 over the tokens that attn.select_tokens picks (DeepSeek "
+        "sparse attention); NSA's blocks compile as attn.nsa");
+  TokenSelection sel;
+  sel.blockMask = blockMask;
+  sel.top = select.getTop();
+  Value scores = select.getScores();
+  while (auto mask = scores.getDefiningOp<MaskOp>()) {
+    if (mask.getKind() == MaskKind::compressed)
+      return mask.emitError("the CUDA backend's indexer takes masks over "
+                            "tokens, not a compressed mask");
+    sel.masks.insert(sel.masks.begin(), mask);
+    scores = mask.getScores();
+  }
+  sel.indexScore = scores.getDefiningOp<IndexScoreOp>();
+  if (!sel.indexScore)
+    return select.emitError("the CUDA backend selects tokens by indexer "
+                            "scores (attn.index_score), masked or not");
+  IndexScoreOp index = sel.indexScore;
+  FailureOr<unsigned> q = argumentNumber(index.getQuery(), index,
+                                         "indexer queries"),
+                      k = argumentNumber(index.getKey(), index, "indexer keys"),
+                      w = argumentNumber(index.getWeights(), index,
+                                         "indexer weights");
+  if (failed(q) || failed(k) || failed(w))
+    return failure();
+  sel.query = *q, sel.key = *k, sel.weights = *w;
+  sel.heads = dimSize(index.getQuery(), 1);
+  sel.dim = dimSize(index.getQuery(), 3);
+  if (ShapedType::isDynamic(sel.heads) || ShapedType::isDynamic(sel.dim))
+    return index.emitError("the CUDA backend needs a static indexer head "
+                           "count and head dim (dims 1 and 3)");
+  return sel;
+}
+
 FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   SoftmaxAttention a;
   a.function = function;
@@ -77,10 +118,19 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   while (Operation *def = scores.getDefiningOp()) {
     if ((a.score = dyn_cast<ScoreOp>(def)))
       break;
+    if (auto blockMask = dyn_cast<BlockMaskOp>(def);
+        blockMask && !a.selection) {
+      FailureOr<TokenSelection> selection = matchTokenSelection(blockMask);
+      if (failed(selection))
+        return failure();
+      a.selection = *selection;
+      scores = blockMask.getScores();
+      continue;
+    }
     if (!isa<MaskOp, ScoreModOp>(def))
-      return def->emitError("the CUDA backend's softmax kernel takes masks "
-                            "and score mods between the score and the "
-                            "softmax, not this op");
+      return def->emitError("the CUDA backend's softmax kernel takes masks, "
+                            "score mods and one token selection between the "
+                            "score and the softmax, not this op");
     a.chain.insert(a.chain.begin(), def);
     scores = def->getOperand(0);
   }
@@ -90,14 +140,17 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     return a.score.emitError("the CUDA backend's softmax kernels take one "
                              "query-key pair, or two (MLA's latent and "
                              "RoPE parts), without decay");
-  for (Operation *op : a.chain) {
+  SmallVector<Operation *> masks(a.chain);
+  if (a.selection)
+    llvm::append_range(masks, a.selection->masks);
+  for (Operation *op : masks) {
     auto mask = dyn_cast<MaskOp>(op);
     if (!mask)
       continue;
     // Compressed keys count blocks while the queries' positions count
     // tokens: the kernels take such a mask alone, over a self-attention.
     if (mask.getKind() == MaskKind::compressed &&
-        (mask.getLengths() || llvm::count_if(a.chain, [](Operation *other) {
+        (mask.getLengths() || llvm::count_if(masks, [](Operation *other) {
                                 return isa<MaskOp>(other);
                               }) > 1))
       return mask.emitError("the CUDA backend's softmax kernel takes a "
@@ -205,6 +258,10 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     return a.aggregate.emitError(
         "the CUDA backend needs keys and values with the same head count");
   a.scale = a.score.getEffectiveScale();
+  if (a.selection && !a.ropeQuery)
+    return a.selection->blockMask.emitError(
+        "the CUDA backend compiles DeepSeek sparse attention over MLA's "
+        "latent cache (two query-key pairs) only");
   // MLA's latent form has a kernel of its own, with its own limits.
   if (a.ropeQuery)
     return a;
@@ -476,16 +533,40 @@ __device__ __forceinline__ int attnKeyLength(const Length *lengths, int b, int S
   return success();
 }
 
+void cuda::emitSelectionMasks(const TokenSelection &selection,
+                              raw_ostream &os) {
+  os << "__device__ __forceinline__ void attnIndexKeyRange(int t, int T, int "
+        "L, int &begin, int &end) {\n"
+        "  const int pFirst = L - T + t, pLast = pFirst;\n"
+        "  (void)pFirst, (void)pLast;\n"
+        "  begin = 0;\n  end = L;\n";
+  for (MaskOp mask : selection.masks) {
+    MaskText text = maskText(mask);
+    os << "  begin = max(begin, " << text.keyBegin << ");\n"
+       << "  end = min(end, " << text.keyEnd << ");\n";
+  }
+  os << "}\n\n"
+        "__device__ __forceinline__ bool attnIndexVisible(int t, int s, int "
+        "T, int L) {\n"
+        "  const int p = L - T + t;\n"
+        "  (void)p;\n"
+        "  return s < L";
+  for (MaskOp mask : selection.masks)
+    os << " && (" << maskText(mask).visible << ")";
+  os << ";\n}\n\n";
+}
+
 namespace {
 constexpr const char *kFragmentFunctions = R"cu(
 /// The score chain on one warp's 16 x kN score fragment in the m16n8
 /// accumulator layout (mma.sync tiles; each warp's part of a wgmma tile):
-/// s[4n + 2i + j] is head hs[i]'s query ts[i], key s0 + 8n + 2 (lane % 4) + j.
+/// s[4n + 2i + j] is head hs[i]'s query ts[i], key s0 + 8n + 2 (lane % 4) + j,
+/// or with `keys` (gathered tiles), key keys[8n + 2 (lane % 4) + j].
 /// Leaves scores in log2 units and folds the rows' maxima into tileMax.
 template <bool kMasked, int kN>
 __device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, const int (&hs)[2],
                                               const int (&ts)[2], int s0, int T, int L,
-                                              float (&tileMax)[2]) {
+                                              float (&tileMax)[2], const int *keys = nullptr) {
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int k = 0; k < kN / 8; ++k)
@@ -494,7 +575,8 @@ __device__ __forceinline__ void attnScoreTile(float (&s)[kN / 2], int b, const i
 #pragma unroll
       for (int j = 0; j < 2; ++j) {
         float &x = s[k * 4 + i * 2 + j];
-        const int h = hs[i], t = ts[i], key = s0 + k * 8 + 2 * (lane % 4) + j;
+        const int column = k * 8 + 2 * (lane % 4) + j;
+        const int h = hs[i], t = ts[i], key = keys ? keys[column] : s0 + column;
         x = $CHAIN;
         tileMax[i] = fmaxf(tileMax[i], x);
       }
