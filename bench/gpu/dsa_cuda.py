@@ -20,13 +20,14 @@ attention-opt --emit=cuda, checked and timed.
 
 Usage: bench/gpu/dsa_cuda.py emit DIR [--compiler build/bin/attention-opt]
        bench/gpu/dsa_cuda.py run DIR [--include DIR] [--out FILE.md]
+       bench/gpu/dsa_cuda.py profile DIR B S [--include DIR]  (DSA-128's kernels' times, T = 1)
 """
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_or_run, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report  # noqa: E402
 from mla_cuda import DC, DR, SCALE, program as mla_program  # noqa: E402
 
 # name: query heads, indexer heads, indexer dim, top, indexer weight type
@@ -210,5 +211,44 @@ def run(args):
            "| B | S | read | copy | DSA (ours) | dense MLA (ours) | plain PyTorch DSA |", perf, rows, ok_all, args.out)
 
 
+def profile(args):
+    """Each kernel's mean time over 20 DSA-128 calls (torch.profiler)."""
+    import ctypes
+    global torch
+    import torch
+    include = args.include or os.path.join(ROOT, "include")
+    fn, err, _ = build(os.path.join(args.dir, "dsa128"), "dsa128", include, "sm_90a")
+    heads, ih, idim, top, _ = PROGRAMS["dsa128"]
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    tensors = inputs(args.B, heads, 1, args.S, ih, idim, torch.float32, "random", gen)
+    lengths = torch.full((args.B,), args.S, device="cuda", dtype=torch.int32)
+    out = torch.empty_like(tensors[0])
+    descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
+
+    def call():
+        if fn(*descs, None, None):
+            raise RuntimeError(err().decode())
+    for _ in range(3):
+        call()
+    torch.cuda.synchronize()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for _ in range(20):
+            call()
+        torch.cuda.synchronize()
+    print(f"B={args.B} S={args.S}")
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
+
+
+def main():
+    ap, sub, _, _ = emit_run_parser()
+    p = sub.add_parser("profile")
+    p.add_argument("dir")
+    p.add_argument("B", type=int)
+    p.add_argument("S", type=int)
+    p.add_argument("--include")
+    args = ap.parse_args()
+    {"emit": emit, "run": run, "profile": profile}[args.cmd](args)
+
+
 if __name__ == "__main__":
-    emit_or_run(emit, run)
+    main()

@@ -128,7 +128,7 @@ $TILE_LOADS
       const int stage = i % kStages, s0 = (first + count - 1 - i) * kBN;
       unsigned char *kTile = sK + stage * kKBytes;
       float s[kBN / 2];
-      mbarrierWait(&full[stage], (i / kStages) & 1);
+      mbarrierWait(&full[stage], (i / kStages) & 1);$TILE_FENCE
       registerFence(s);
       wgmmaFence();
 #pragma unroll
@@ -191,7 +191,7 @@ $SCORE_TILE
       namedBarrierSync(kPFull, 256);
       const float rescale[2] = {sRescale[r0], sRescale[r0 + 8]};
       attnRescale<kHalf>(o, rescale);
-      mbarrierWait(&full[stage], (i / kStages) & 1);
+      mbarrierWait(&full[stage], (i / kStages) & 1);$TILE_FENCE
       registerFence(o);
       wgmmaFence();
 #pragma unroll
@@ -329,6 +329,7 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
       {"TILE_RANGE", R"cu(  int tileBegin, tiles;
   attnKeyTiles<kBN>(0, T - 1, T, L, tileBegin, tiles);)cu"},
       {"FULL_ARRIVALS", "1"},
+      {"TILE_FENCE", ""},
       {"TILE_LOADS", substitute(R"cu(    if (threadIdx.x == 0)
       for (int i = 0; i < count; ++i) {
         const int tile = first + count - 1 - i, stage = i % kStages;
@@ -430,18 +431,22 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
   const int query = blockIdx.x / kHeadBlocks, selected = selCounts[b * T + query];
   const int *keysOf = selection + ((long long)b * T + query) * kTop;
   const int tileBegin = 0, tiles = (selected + kBN - 1) / kBN;)cu"},
-      {"FULL_ARRIVALS", "128"},
+      {"FULL_ARRIVALS", "256"},
+      {"TILE_FENCE", "\n      fenceProxyAsync(); // the tile came by cp.async"},
       {"TILE_LOADS",
        R"cu(    // Threads 2r and 2r + 1 copy the halves of slot r's [c | kr] row. A
-    // tile is full once every producer thread's copies have landed and are
-    // fenced for wgmma's async proxy: tile i is signalled after tile i + 1
-    // is under way.
+    // tile is full once every producer thread's copies have landed (128
+    // arrivals as they do) and its key positions are stored (128 more); the
+    // consumers fence the copies for wgmma's async proxy. Each thread reads
+    // the next tile's key before it waits for the stage.
     const int r = threadIdx.x / 2, half = threadIdx.x % 2;
+    const auto keyOf = [&](int tile) { return tile * kBN + r < selected ? keysOf[tile * kBN + r] : -1; };
+    int key = count > 0 ? keyOf(first + count - 1) : -1;
     for (int i = 0; i < count; ++i) {
-      const int tile = first + count - 1 - i, stage = i % kStages, slot = tile * kBN + r;
+      const int tile = first + count - 1 - i, stage = i % kStages;
+      const int next = i + 1 < count ? keyOf(tile - 1) : -1;
       if (i >= kStages)
         mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
-      const int key = slot < selected ? keysOf[slot] : -1;
       if (half == 0)
         sKeys[stage * kBN + r] = key >= 0 ? key : L; // past L: masked
       const $ELEM *cRow = c + b * csB + (long long)max(key, 0) * csS;
@@ -453,17 +458,9 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
         const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
         cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, key >= 0);
       }
-      cpAsyncCommit();
-      if (i > 0) {
-        cpAsyncWait<1>();
-        fenceProxyAsync();
-        mbarrierArrive(&full[(i - 1) % kStages]);
-      }
-    }
-    if (count > 0) {
-      cpAsyncWait<0>();
-      fenceProxyAsync();
-      mbarrierArrive(&full[(count - 1) % kStages]);
+      cpAsyncArrive(&full[stage]);
+      mbarrierArrive(&full[stage]);
+      key = next;
     })cu"},
       {"SCORE_TILE",
        "      attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax, sKeys "

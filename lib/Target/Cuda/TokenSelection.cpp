@@ -27,7 +27,8 @@ constexpr int kIndexWarps = (kIndexHeads + 15) / 16, kIndexThreads = 32 * kIndex
 // A block scores kIndexTiles tiles of kIndexBN keys for one query.
 constexpr int kIndexBN = 64, kIndexTiles = 16, kIndexStages = 2;
 constexpr int kIndexSmem = (16 * kIndexWarps + kIndexStages * kIndexBN) * kIndexDim * 2 + kIndexWarps * kIndexBN * 4;
-constexpr int kTopThreads = 1024;
+// Top-k: a block per query, kTopWidth consecutive scores per thread a step.
+constexpr int kTopThreads = 1024, kTopWidth = 4;
 )cu";
 
 constexpr const char *kKernels = R"cu(
@@ -148,34 +149,51 @@ __device__ __forceinline__ unsigned attnTopKey(float x) {
   return bits & 0x80000000u ? ~bits : bits | 0x80000000u;
 }
 
-/// The rank of this thread's `flag` among the block's set flags (by thread
-/// index), and their `total`. Every thread of the block must call it.
-__device__ __forceinline__ int attnBlockRank(bool flag, int &total, int *warpTotals) {
+/// This thread's `count` (of the kTopWidth elements it holds) added up over
+/// the threads before it, and over the block (`total`). Every thread of the
+/// block calls it.
+__device__ __forceinline__ int attnBlockPrefix(int count, int &total, int *warpTotals) {
   constexpr int kWarps = kTopThreads / 32;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  const unsigned ballot = __ballot_sync(0xffffffffu, flag);
-  if (lane == 0)
-    warpTotals[warp] = __popc(ballot);
+  int inclusive = count;
+#pragma unroll
+  for (int o = 1; o < 32; o *= 2) {
+    const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
+    if (lane >= o)
+      inclusive += y;
+  }
+  if (lane == 31)
+    warpTotals[warp] = inclusive;
   __syncthreads();
   if (warp == 0) {
     const int own = lane < kWarps ? warpTotals[lane] : 0;
-    int inclusive = own;
+    int before = own;
 #pragma unroll
     for (int o = 1; o < 32; o *= 2) {
-      const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
+      const int y = __shfl_up_sync(0xffffffffu, before, o);
       if (lane >= o)
-        inclusive += y;
+        before += y;
     }
     if (lane < kWarps)
-      warpTotals[lane] = inclusive - own;
+      warpTotals[lane] = before - own;
     if (lane == 31)
-      warpTotals[kWarps] = inclusive;
+      warpTotals[kWarps] = before;
   }
   __syncthreads();
-  const int rank = warpTotals[warp] + __popc(ballot & ((1u << lane) - 1));
+  const int prefix = warpTotals[warp] + inclusive - count;
   total = warpTotals[kWarps];
   __syncthreads(); // the next call rewrites warpTotals
-  return rank;
+  return prefix;
+}
+
+/// The keys of elements [base + kTopWidth threadIdx.x, + kTopWidth) of a row
+/// of L scores (0 past L): independent loads, in flight together.
+__device__ __forceinline__ void attnTopKeys(const float *x, int base, int L, unsigned (&keys)[kTopWidth]) {
+#pragma unroll
+  for (int j = 0; j < kTopWidth; ++j) {
+    const int s = base + kTopWidth * threadIdx.x + j;
+    keys[j] = s < L ? attnTopKey(x[s]) : 0u;
+  }
 }
 
 /// The kTop best keys below L of query row = blockIdx.x (sequence row / T):
@@ -183,83 +201,99 @@ __device__ __forceinline__ int attnBlockRank(bool flag, int &total, int *warpTot
 extern "C" __global__ void __launch_bounds__(kTopThreads)
 ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ lengths, int T, int S,
              int *__restrict__ selection, int *__restrict__ counts) {
+  constexpr int kSpan = kTopWidth * kTopThreads; // elements per pass step
   __shared__ int histogram[256], warpTotals[kTopThreads / 32 + 1];
   __shared__ unsigned chosenPrefix;
-  __shared__ int chosenRemaining;
+  __shared__ int chosenRemaining, unmasked;
   const long long row = blockIdx.x;
   const int L = attnKeyLength(lengths, (int)(row / T), S);
   const float *x = scores + row * S;
   int *out = selection + row * kTop;
 
-  int unmasked = 0;
-  for (int base = 0; base < L; base += kTopThreads) {
-    const int s = base + threadIdx.x;
-    int total;
-    attnBlockRank(s < L && attnTopKey(x[s]) != 0u, total, warpTotals);
-    unmasked += total;
-  }
-  // The threshold key `prefix` and how many keys equal to it to take: with
-  // at most kTop unmasked keys, all of them (every key is above 0).
-  unsigned prefix = 0u;
-  int remaining = 0;
-  if (unmasked > kTop) {
-    unsigned mask = 0u;
-    remaining = kTop;
-    for (int shift = 24; shift >= 0; shift -= 8) {
-      for (int i = threadIdx.x; i < 256; i += kTopThreads)
-        histogram[i] = 0;
-      __syncthreads();
-      for (int s = threadIdx.x; s < L; s += kTopThreads) {
-        const unsigned key = attnTopKey(x[s]);
-        if (key != 0u && (key & mask) == prefix)
-          atomicAdd(&histogram[key >> shift & 255], 1);
+  // Radix select, 8 bits a pass from the top: the threshold key `prefix`
+  // and how many keys equal to it to take. The first pass counts the
+  // unmasked keys; with at most kTop of them, all are taken (every key is
+  // above the prefix 0).
+  unsigned prefix = 0u, mask = 0u;
+  int remaining = kTop;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int i = threadIdx.x; i < 256; i += kTopThreads)
+      histogram[i] = 0;
+    __syncthreads();
+    for (int base = 0; base < L; base += kSpan) {
+      unsigned keys[kTopWidth];
+      attnTopKeys(x, base, L, keys);
+#pragma unroll
+      for (int j = 0; j < kTopWidth; ++j)
+        if (keys[j] != 0u && (keys[j] & mask) == prefix)
+          atomicAdd(&histogram[keys[j] >> shift & 255], 1);
+    }
+    __syncthreads();
+    // Warp 0 finds the digit at which the count from the top reaches
+    // `remaining`: lane l holds digits 255 - 8l down to 248 - 8l.
+    if (threadIdx.x < 32) {
+      const int lane = threadIdx.x;
+      int digits[8], own = 0;
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        own += digits[j] = histogram[255 - 8 * lane - j];
+      int inclusive = own;
+#pragma unroll
+      for (int o = 1; o < 32; o *= 2) {
+        const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
+        if (lane >= o)
+          inclusive += y;
       }
-      __syncthreads();
-      // Warp 0 finds the digit at which the count from the top reaches
-      // `remaining`: lane l holds digits 255 - 8l down to 248 - 8l.
-      if (threadIdx.x < 32) {
-        const int lane = threadIdx.x;
-        int digits[8], own = 0;
+      if (shift == 24 && lane == 31)
+        unmasked = inclusive;
+      if (inclusive - own < remaining && inclusive >= remaining) {
+        int left = remaining - (inclusive - own), digit = 0;
+        bool found = false;
 #pragma unroll
         for (int j = 0; j < 8; ++j)
-          own += digits[j] = histogram[255 - 8 * lane - j];
-        int inclusive = own;
-#pragma unroll
-        for (int o = 1; o < 32; o *= 2) {
-          const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
-          if (lane >= o)
-            inclusive += y;
-        }
-        if (inclusive - own < remaining && inclusive >= remaining) {
-          int left = remaining - (inclusive - own), digit = 0;
-          bool found = false;
-#pragma unroll
-          for (int j = 0; j < 8; ++j)
-            if (!found && digits[j] >= left)
-              digit = 255 - 8 * lane - j, found = true;
-            else if (!found)
-              left -= digits[j];
-          chosenPrefix = prefix | (unsigned)digit << shift;
-          chosenRemaining = left;
-        }
+          if (!found && digits[j] >= left)
+            digit = 255 - 8 * lane - j, found = true;
+          else if (!found)
+            left -= digits[j];
+        chosenPrefix = prefix | (unsigned)digit << shift;
+        chosenRemaining = left;
       }
-      __syncthreads();
-      prefix = chosenPrefix, remaining = chosenRemaining;
-      mask |= 255u << shift;
     }
+    __syncthreads();
+    if (unmasked <= kTop) {
+      prefix = 0u, remaining = 0;
+      break;
+    }
+    prefix = chosenPrefix, remaining = chosenRemaining;
+    mask |= 255u << shift;
   }
 
+  // Keys above the threshold, and the first `remaining` equal to it, in key
+  // order: each thread's elements are consecutive.
   int taken = 0, equalBefore = 0;
-  for (int base = 0; base < L; base += kTopThreads) {
-    const int s = base + threadIdx.x;
-    const unsigned key = s < L ? attnTopKey(x[s]) : 0u;
+  for (int base = 0; base < L; base += kSpan) {
+    unsigned keys[kTopWidth];
+    attnTopKeys(x, base, L, keys);
+    int equal = 0;
+#pragma unroll
+    for (int j = 0; j < kTopWidth; ++j)
+      equal += keys[j] != 0u && keys[j] == prefix;
     int equalTotal, takenTotal;
-    const bool equal = key != 0u && key == prefix;
-    const int equalRank = equalBefore + attnBlockRank(equal, equalTotal, warpTotals);
-    const bool take = key > prefix || (equal && equalRank < remaining);
-    const int position = taken + attnBlockRank(take, takenTotal, warpTotals);
-    if (take)
-      out[position] = s;
+    int equalRank = equalBefore + attnBlockPrefix(equal, equalTotal, warpTotals);
+    bool take[kTopWidth];
+    int takes = 0;
+#pragma unroll
+    for (int j = 0; j < kTopWidth; ++j) {
+      const bool isEqual = keys[j] != 0u && keys[j] == prefix;
+      take[j] = keys[j] > prefix || (isEqual && equalRank < remaining);
+      equalRank += isEqual;
+      takes += take[j];
+    }
+    int position = taken + attnBlockPrefix(takes, takenTotal, warpTotals);
+#pragma unroll
+    for (int j = 0; j < kTopWidth; ++j)
+      if (take[j])
+        out[position++] = base + kTopWidth * threadIdx.x + j;
     taken += takenTotal, equalBefore += equalTotal;
   }
   for (int i = taken + threadIdx.x; i < kTop; i += kTopThreads)

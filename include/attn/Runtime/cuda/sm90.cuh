@@ -37,6 +37,14 @@ __device__ inline void mbarrierArrive(unsigned long long *bar) {
                : "memory");
 }
 
+/// Arrives on `bar` once this thread's earlier cp.async copies have landed,
+/// as one of the arrivals the barrier was initialized to expect (.noinc).
+__device__ inline void cpAsyncArrive(unsigned long long *bar) {
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];" ::"r"(
+                   sharedAddress(bar))
+               : "memory");
+}
+
 /// Arrives and announces `bytes` of copies that will complete on `bar`.
 __device__ inline void mbarrierExpectBytes(unsigned long long *bar,
                                            unsigned bytes) {
