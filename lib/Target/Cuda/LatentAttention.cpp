@@ -434,29 +434,34 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
       {"FULL_ARRIVALS", "256"},
       {"TILE_FENCE", "\n      fenceProxyAsync(); // the tile came by cp.async"},
       {"TILE_LOADS",
-       R"cu(    // Threads 2r and 2r + 1 copy the halves of slot r's [c | kr] row. A
+       R"cu(    // Warp w copies slots [16 w, 16 w + 16) of a tile, a [c | kr] row at a
+    // time with its lanes across the row, so that each copy instruction
+    // reads whole 128-byte lines; lane l holds slot 16 w + l % 16's key. A
     // tile is full once every producer thread's copies have landed (128
     // arrivals as they do) and its key positions are stored (128 more); the
-    // consumers fence the copies for wgmma's async proxy. Each thread reads
-    // the next tile's key before it waits for the stage.
-    const int r = threadIdx.x / 2, half = threadIdx.x % 2;
-    const auto keyOf = [&](int tile) { return tile * kBN + r < selected ? keysOf[tile * kBN + r] : -1; };
+    // consumers fence the copies for wgmma's async proxy. The next tile's
+    // keys are read before the wait for its stage.
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, own = warp * 16 + lane % 16;
+    const auto keyOf = [&](int tile) { return tile * kBN + own < selected ? keysOf[tile * kBN + own] : -1; };
     int key = count > 0 ? keyOf(first + count - 1) : -1;
     for (int i = 0; i < count; ++i) {
       const int tile = first + count - 1 - i, stage = i % kStages;
       const int next = i + 1 < count ? keyOf(tile - 1) : -1;
       if (i >= kStages)
         mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
-      if (half == 0)
-        sKeys[stage * kBN + r] = key >= 0 ? key : L; // past L: masked
-      const $ELEM *cRow = c + b * csB + (long long)max(key, 0) * csS;
-      const $ELEM *rRow = kr + b * krsB + (long long)max(key, 0) * krsS;
-      unsigned char *dst = sK + stage * kKBytes + r * 128;
-#pragma unroll 4
-      for (int j = 0; j < kDk / 16; ++j) {
-        const int chunk = half * (kDk / 16) + j;
-        const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
-        cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, key >= 0);
+      if (lane < 16)
+        sKeys[stage * kBN + own] = key >= 0 ? key : L; // past L: masked
+#pragma unroll 2
+      for (int j = 0; j < 16; ++j) {
+        const int r = warp * 16 + j, rowKey = __shfl_sync(0xffffffffu, key, j);
+        const $ELEM *cRow = c + b * csB + (long long)max(rowKey, 0) * csS;
+        const $ELEM *rRow = kr + b * krsB + (long long)max(rowKey, 0) * krsS;
+        unsigned char *dst = sK + stage * kKBytes + r * 128;
+#pragma unroll
+        for (int chunk = lane; chunk < kDk / 8; chunk += 32) {
+          const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
+          cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, rowKey >= 0);
+        }
       }
       cpAsyncArrive(&full[stage]);
       mbarrierArrive(&full[stage]);
