@@ -33,6 +33,7 @@ constexpr int kTopThreads = 1024, kTopWidth = 4;
 
 constexpr const char *kKernels = R"cu(
 static_assert(kIndexDim % 64 == 0 && kIndexDim <= 256, "indexer rows of 64 to 256 elements, whole 128-byte lines");
+static_assert(kIndexSmem <= 227 * 1024, "indexer tiles exceed the shared memory of a block");
 
 /// Indexer scores of query t = blockIdx.y of sequence b = blockIdx.z for
 /// keys [blockIdx.x kIndexBN kIndexTiles, + kIndexBN kIndexTiles) below L,
