@@ -212,31 +212,35 @@ def run(args):
 
 
 def profile(args):
-    """Each kernel's mean time over 20 DSA-128 calls (torch.profiler)."""
+    """Each kernel's mean time over 20 DSA-128 calls (torch.profiler), and
+    the dense latent kernel's over a cache of the selection's size."""
     import ctypes
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
-    fn, err, _ = build(os.path.join(args.dir, "dsa128"), "dsa128", include, "sm_90a")
     heads, ih, idim, top, _ = PROGRAMS["dsa128"]
     gen = torch.Generator(device="cuda").manual_seed(0)
-    tensors = inputs(args.B, heads, 1, args.S, ih, idim, torch.float32, "random", gen)
-    lengths = torch.full((args.B,), args.S, device="cuda", dtype=torch.int32)
-    out = torch.empty_like(tensors[0])
-    descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
+    for name, S in (("dsa128", args.S), ("mla128", top)):
+        fn, err, _ = build(os.path.join(args.dir, name), name, include, "sm_90a")
+        tensors = inputs(args.B, heads, 1, S, ih, idim, torch.float32, "random", gen)
+        if name == "mla128":
+            tensors = tensors[:4]
+        lengths = torch.full((args.B,), S, device="cuda", dtype=torch.int32)
+        out = torch.empty_like(tensors[0])
+        descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
 
-    def call():
-        if fn(*descs, None, None):
-            raise RuntimeError(err().decode())
-    for _ in range(3):
-        call()
-    torch.cuda.synchronize()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        for _ in range(20):
+        def call():
+            if fn(*descs, None, None):
+                raise RuntimeError(err().decode())
+        for _ in range(3):
             call()
         torch.cuda.synchronize()
-    print(f"B={args.B} S={args.S}")
-    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(20):
+                call()
+            torch.cuda.synchronize()
+        print(f"{name} B={args.B} S={S}")
+        print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
 
 
 def main():

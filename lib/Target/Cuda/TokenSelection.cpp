@@ -8,9 +8,10 @@
 // ${NAME}_index, the scores by mma.sync (a block of one warp per 16
 // indexer heads streams 64-key tiles of ik through two cp.async stages and
 // sums the heads' weighted, rectified scores), and ${NAME}_topk, a radix
-// select per query (four 8-bit passes over the scores as ordered keys find
-// the kTop-th score; one ordered pass then writes the keys above it and
-// the first of those equal to it, ascending).
+// select per query (four passes of 8-bit digits over the scores as
+// ordered keys find the kTop-th score, the first also counting the
+// unmasked ones; one ordered pass then writes the keys above it and the
+// first of those equal to it, ascending).
 //
 //===----------------------------------------------------------------------===//
 
