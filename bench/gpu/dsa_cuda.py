@@ -5,8 +5,9 @@ attention-opt --emit=cuda, checked and timed.
   emit DIR  (here) writes DSA over the latent cache (DeepSeek-V3.2's sizes:
             lightning indexer of 64 heads x 128 with f32 weights, top 2048, 128
             query heads over latent 512 + RoPE 64, bf16, causal with
-            per-sequence lengths), a small variant (16 heads, indexer 8 x 64 with
-            bf16 weights, top 100) and dense MLA (mla_cuda.py's mla128), and
+            per-sequence lengths), the same over a paged cache (pages of 16
+            slots), a small variant (16 heads, indexer 8 x 64 with bf16
+            weights, top 100) and dense MLA (mla_cuda.py's mla128), and
             compiles them with `attention-opt --emit=cuda` for sm_90a.
   run DIR   (on the GPU) builds them with nvcc (and DSA-128 with NVRTC), checks
             them against an independent f64 PyTorch DSA (indexer, top-k with
@@ -27,23 +28,38 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report, to_pages  # noqa: E402
 from mla_cuda import DC, DR, SCALE, program as mla_program  # noqa: E402
 
-# name: query heads, indexer heads, indexer dim, top, indexer weight type
-PROGRAMS = {"dsa128": (128, 64, 128, 2048, "f32"), "dsa16": (16, 8, 64, 100, "bf16")}
+# name: query heads, indexer heads, indexer dim, top, indexer weight type,
+# page size (None: a contiguous cache)
+PAGE = 16
+PROGRAMS = {"dsa128": (128, 64, 128, 2048, "f32", None), "dsa16": (16, 8, 64, 100, "bf16", None),
+            "dsa128_paged": (128, 64, 128, 2048, "f32", PAGE)}
 
 
-def program(name, heads, ih, idim, top, wtype):
+def program(name, heads, ih, idim, top, wtype, page):
+    """DSA over the latent cache; with `page`, the cache and RoPE keys are
+    pools of pages of that many slots read through one page table."""
     q, qr = f"tensor<?x{heads}x?x{DC}xbf16>", f"tensor<?x{heads}x?x{DR}xbf16>"
     c, kr, s = f"tensor<?x1x?x{DC}xbf16>", f"tensor<?x1x?x{DR}xbf16>", f"tensor<?x{heads}x?x?xbf16>"
     iq, ik, iw = f"tensor<?x{ih}x?x{idim}xbf16>", f"tensor<?x1x?x{idim}xbf16>", f"tensor<?x{ih}x?x{wtype}>"
     isc, sel = "tensor<?x1x?x?xbf16>", f"tensor<?x1x?x{top}xi64>"
+    if page:
+        cp, rp = f"tensor<?x{page}x1x{DC}xbf16>", f"tensor<?x{page}x1x{DR}xbf16>"
+        caches = f"""%c_pages: {cp} {{attn.dims = "N,P,Hc,Dc"}}, %kr_pages: {rp} {{attn.dims = "N,P,Hc,Dr"}},
+    %table: tensor<?x?xi32> {{attn.dims = "B,M"}}"""
+        paging = f"""  %c = attn.paged_cache %c_pages, %table : {cp}, tensor<?x?xi32> -> {c}
+  %kr = attn.paged_cache %kr_pages, %table : {rp}, tensor<?x?xi32> -> {kr}
+"""
+    else:
+        caches = f"""%c: {c} {{attn.dims = "B,Hc,S,Dc"}}, %kr: {kr} {{attn.dims = "B,Hc,S,Dr"}}"""
+        paging = ""
     return f"""func.func @{name}(%q: {q} {{attn.dims = "B,H,T,Dc"}}, %qr: {qr} {{attn.dims = "B,H,T,Dr"}},
-    %c: {c} {{attn.dims = "B,Hc,S,Dc"}}, %kr: {kr} {{attn.dims = "B,Hc,S,Dr"}},
+    {caches},
     %iq: {iq} {{attn.dims = "B,Hi,T,Di"}}, %ik: {ik} {{attn.dims = "B,Hik,S,Di"}},
     %iw: {iw} {{attn.dims = "B,Hi,T"}}, %lengths: tensor<?xi32> {{attn.dims = "B"}}) -> {q} {{
-  %is = attn.index_score %iq, %ik, %iw : {iq}, {ik}, {iw} -> {isc}
+{paging}  %is = attn.index_score %iq, %ik, %iw : {iq}, {ik}, {iw} -> {isc}
   %im = attn.mask %is, causal lengths %lengths : {isc}, tensor<?xi32>
   %sel = attn.select_tokens %im top {top} : {isc} -> {sel}
   %s = attn.score %q, %c + %qr, %kr scale {SCALE!r} : ({q}, {c}, {qr}, {kr}) -> {s}
@@ -143,7 +159,15 @@ def run(args):
     for label, (_, _, spills) in libs.items():
         print(label, spills)
 
-    def prepared(fn, err, tensors, lengths, out_like):
+    def prepared(fn, err, tensors, lengths, out_like, page=None):
+        """The launcher's call on `tensors` (q, qr, c, kr, iq, ik, iw or the
+        first four), the caches in pages of `page` slots if given (the
+        indexer keys padded to the pages' slots)."""
+        if page:
+            q, qr, c, kr, iq, ik, iw = tensors
+            *pools, table = to_pages((c, kr), lengths, page)
+            pad = table.shape[1] * page - ik.shape[2]
+            tensors = (q, qr, *pools, table, iq, torch.nn.functional.pad(ik, (0, 0, 0, pad)), iw)
         out = torch.empty_like(out_like)
         lse = torch.empty(out_like.shape[:3], device="cuda", dtype=torch.float32)
         descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
@@ -157,7 +181,9 @@ def run(args):
         return call
 
     rows, ok_all = [], True
-    cases = {"dsa128": [(2, 1, 5000, [5000, 3001], "quantized"), (3, 1, 1000, [1000, 1, 517], "random"),
+    cases = {"dsa128_paged": [(2, 1, 5000, [5000, 3001], "quantized"), (2, 2, 4099, [4099, 2500], "random"),
+                              (4, 1, 8192, [8192, 4095, 31, 0], "random"), (64, 1, 3000, None, "quantized")],
+             "dsa128": [(2, 1, 5000, [5000, 3001], "quantized"), (3, 1, 1000, [1000, 1, 517], "random"),
                         (2, 2, 4099, [4099, 2500], "quantized"), (4, 1, 8192, [8192, 4095, 31, 0], "random"),
                         (1, 1, 70000, [70000], "random"), (64, 1, 3000, None, "quantized"),
                         (2, 1, 3000, [3000, 2100], "zero")],
@@ -168,13 +194,13 @@ def run(args):
         if label == "mla128":
             continue
         name = label.split()[0]
-        heads, ih, idim, top, wtype = PROGRAMS[name]
+        heads, ih, idim, top, wtype, page = PROGRAMS[name]
         wdtype = torch.float32 if wtype == "f32" else torch.bfloat16
         for B, T, S, lens, kind in cases[name]:
             tensors = inputs(B, heads, T, S, ih, idim, wdtype, kind, gen)
             lens = lens or torch.randint(1, S + 1, (B,), generator=gen, device="cuda").tolist()
             lengths = torch.tensor(lens, device="cuda", dtype=torch.int32)
-            out, lse, *_ = prepared(fn, err, tensors, lengths, tensors[0])()
+            out, lse, *_ = prepared(fn, err, tensors, lengths, tensors[0], page)()
             ref, ref_lse = reference(*tensors, lengths, top, torch.float64)
             bf16, _ = reference(*tensors, lengths, top, torch.bfloat16)
             shown = lens if len(lens) <= 4 else f"{len(lens)} random in [1, {S}]"
@@ -184,7 +210,7 @@ def run(args):
             rows.append(row)
 
     perf = []
-    heads, ih, idim, top, _ = PROGRAMS["dsa128"]
+    heads, ih, idim, top, _, _ = PROGRAMS["dsa128"]
     for B, S in ((64, 8192), (64, 32768), (64, 65536), (128, 32768)):
         gen.manual_seed(B * S)
         tensors = inputs(B, heads, 1, S, ih, idim, torch.float32, "random", gen)
@@ -196,19 +222,21 @@ def run(args):
         t_plain = back_to_back(lambda: plain(*tensors, lengths, top))
         times = interleaved({"copy": lambda: dst.copy_(src),
                              "dsa": prepared(*libs["dsa128"][:2], tensors, lengths, q),
+                             "paged": prepared(*libs["dsa128_paged"][:2], tensors, lengths, q, PAGE),
                              "dense": prepared(*libs["mla128"][:2], (q, qr, c, kr), lengths, q)})
-        t_copy, t, t_dense = times["copy"], times["dsa"], times["dense"]
+        t_copy, t, t_dense, t_paged = times["copy"], times["dsa"], times["dense"], times["paged"]
         copy_bw = 2 * read / (t_copy * 1e-3)  # read + write
         bw = read / (t * 1e-3)
         perf.append(f"| {B} | {S} | {read / 1e6:.0f} MB | {t_copy * 1e3:.1f} us ({copy_bw / 1e9:.0f} GB/s) | "
                     f"{t * 1e3:.1f} us, {bw / 1e9:.0f} GB/s = **{bw / copy_bw:.2f} x copy** | "
+                    f"{t_paged * 1e3:.1f} us = **{read / (t_paged * 1e-3) / copy_bw:.2f} x copy** | "
                     f"{t_dense * 1e3:.1f} us (**{t_dense / t:.2f} x** DSA's time) | "
                     f"{t_plain * 1e3:.1f} us (**{t_plain / t:.1f} x** DSA's time) |")
 
     report("DeepSeek sparse attention decode over the latent cache: attention-opt --emit=cuda indexer, top-k and sparse latent kernels",
            "`python3 bench/gpu/dsa_cuda.py emit DIR` here, then on the GPU `python3 dsa_cuda.py run DIR --include INCLUDE --out gpu-dsa.md`.",
-           f"DSA-128: indexer 64 heads x 128 (bf16, f32 weights), top 2048, 128 query heads over latent {DC} + RoPE {DR}, bf16, T = 1, every cache full, random inputs. One call runs the indexer, the top-k selection and the sparse latent kernel (and the split merge). 'read' = the bytes DSA must read: indexer keys (S x 128 x 2 B per sequence) and the selected latent + RoPE rows (2048 x 1152 B); the copy moves those bytes device to device (read + write counted) in turns with the kernels. 'dense' is our MLA kernel over the whole cache (mla128); 'plain' is PyTorch in bf16 (einsum indexer, topk, gathered rows, einsum attention).",
-           "| B | S | read | copy | DSA (ours) | dense MLA (ours) | plain PyTorch DSA |", perf, rows, ok_all, args.out)
+           f"DSA-128: indexer 64 heads x 128 (bf16, f32 weights), top 2048, 128 query heads over latent {DC} + RoPE {DR}, bf16, T = 1, every cache full, random inputs. One call runs the indexer, the top-k selection and the sparse latent kernel (and the split merge). 'read' = the bytes DSA must read: indexer keys (S x 128 x 2 B per sequence) and the selected latent + RoPE rows (2048 x 1152 B); the copy moves those bytes device to device (read + write counted) in turns with the kernels. 'paged' reads the latent and RoPE caches from shuffled pools of 16-slot pages through a table; 'dense' is our MLA kernel over the whole cache (mla128); 'plain' is PyTorch in bf16 (einsum indexer, topk, gathered rows, einsum attention).",
+           "| B | S | read | copy | DSA (ours) | DSA, paged (ours) | dense MLA (ours) | plain PyTorch DSA |", perf, rows, ok_all, args.out)
 
 
 def profile(args):
@@ -218,7 +246,7 @@ def profile(args):
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
-    heads, ih, idim, top, _ = PROGRAMS["dsa128"]
+    heads, ih, idim, top, _, _ = PROGRAMS["dsa128"]
     gen = torch.Generator(device="cuda").manual_seed(0)
     for name, S in (("dsa128", args.S), ("mla128", top)):
         fn, err, _ = build(os.path.join(args.dir, name), name, include, "sm_90a")

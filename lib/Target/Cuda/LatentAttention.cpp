@@ -258,9 +258,20 @@ constexpr const char *kPagedCacheChecks =
   if (kr->shape[0] != N || kr->shape[1] != P || kr->shape[2] != 1 || kr->shape[3] != kDr)
     return attnFail(1, "RoPE key pages are [%lld, %lld, %lld, %lld]; expected [%lld, %lld, 1, $DR]", ATTN_SHAPE(kr),
                     (long long)N, (long long)P);
-  if (P % kBN || P == 0 || N == 0 || N > INT32_MAX / 2 || P > INT32_MAX / 2)
+$PAGE_SIZE_CHECK)cu";
+
+/// Tiles of whole pages (TMA boxes of rows of one page).
+constexpr const char *kTiledPageSizeCheck =
+    R"cu(  if (P % kBN || P == 0 || N == 0 || N > INT32_MAX / 2 || P > INT32_MAX / 2)
     return attnFail(1, "%lld pages of %lld slots: the latent kernel takes 1 to 2^30 pages of a multiple of %d slots",
                     (long long)N, (long long)P, kBN);
+)cu";
+
+/// Gathered rows: pages of any size.
+constexpr const char *kGatheredPageSizeCheck =
+    R"cu(  if (P == 0 || N == 0 || N > INT32_MAX / 2 || P > INT32_MAX / 2)
+    return attnFail(1, "%lld pages of %lld slots: the sparse latent kernel takes 1 to 2^30 pages of 1 to 2^30 slots",
+                    (long long)N, (long long)P);
 )cu";
 
 constexpr const char *kChecks =
@@ -379,9 +390,23 @@ static std::vector<std::pair<StringRef, std::string>> plainNames() {
   return names;
 }
 
+/// The page table's kernel parameters and launcher locals, or none.
+static std::vector<std::pair<StringRef, std::string>>
+pageTableNames(const SoftmaxAttention &a) {
+  if (!a.pageTable)
+    return {{"PAGE_PARAMS", ""}, {"PAGE_LOCALS", ""}, {"PAGE_ARGS", ""}};
+  return {{"PAGE_PARAMS", ", const " + indexType(a, a.pageTable) +
+                              " *__restrict__ table, long long tableStride, "
+                              "int pageSize, int pages"},
+          {"PAGE_LOCALS", R"cu(  const void *tableData = table->data;
+  long long tableStride = table->strides[0];
+  int pageSize = (int)P, pages = (int)N;
+)cu"},
+          {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}};
+}
+
 static std::vector<std::pair<StringRef, std::string>>
 pagedNames(const SoftmaxAttention &a) {
-  std::string entry = indexType(a, a.pageTable);
   auto names = tiledNames(
       R"cu(        // Page table[b][slot / pageSize], from row slot % pageSize; a page
         // outside the pool is past the map's end, where TMA reads zeros.
@@ -394,28 +419,35 @@ pagedNames(const SoftmaxAttention &a) {
   if (!attn_rt::encodeRowTiles(&tmC, c->data, cShape, cStrides, P, kBN) ||
       !attn_rt::encodeRowTiles(&tmR, kr->data, rShape, rStrides, P, kBN))
 )cu");
-  names.insert(
-      names.end(),
-      {{"CACHE_CHECKS", kPagedCacheChecks},
-       {"PAGE_PARAMS", ", const " + entry +
-                           " *__restrict__ table, long long tableStride, int "
-                           "pageSize, int pages"},
-       {"PAGE_LOCALS", R"cu(  const void *tableData = table->data;
-  long long tableStride = table->strides[0];
-  int pageSize = (int)P, pages = (int)N;
-)cu"},
-       {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}});
+  names.push_back({"PAGE_SIZE_CHECK", kTiledPageSizeCheck});
+  names.push_back({"CACHE_CHECKS", kPagedCacheChecks});
+  llvm::append_range(names, pageTableNames(a));
   return names;
 }
 
 /// DSA: every query attends over its own selected keys, so a block holds
 /// heads of one query, and a tile is the rows of 64 selected keys, gathered
-/// by every producer thread with cp.async (TMA copies boxes, not rows).
-static std::vector<std::pair<StringRef, std::string>> selectedNames() {
-  return {
-      {"CACHE_CHECKS", std::string(kPlainCacheChecks) +
-                           "  if (int rc = attnSelectionChecks(iq, ik, iw, "
-                           "B, T, S))\n    return rc;\n"},
+/// by every producer thread with cp.async (TMA copies boxes, not rows),
+/// from the sequence's cache or from the pages the table names.
+static std::vector<std::pair<StringRef, std::string>>
+selectedNames(const SoftmaxAttention &a) {
+  std::vector<std::pair<StringRef, std::string>> names = {
+      {"PAGE_SIZE_CHECK", kGatheredPageSizeCheck},
+      {"CACHE_CHECKS",
+       std::string(a.pageTable ? kPagedCacheChecks : kPlainCacheChecks) +
+           "  if (int rc = attnSelectionChecks(iq, ik, iw, "
+           "B, T, S))\n    return rc;\n"},
+      // Key s is row s of the sequence's cache, or row s % P of the page
+      // that the table names (none outside the pool); a warp's rows share
+      // the sequence, not the page.
+      {"ROW_PLACE", a.pageTable ? R"cu(      if (row.key >= 0) {
+        const long long entry = table[b * tableStride + row.key / pageSize];
+        if (entry >= 0 && entry < pages)
+          row.page = (int)entry, row.slot = row.key % pageSize;
+      })cu"
+                                : "      row.page = b, row.slot = row.key;"},
+      {"ROW_PAGE", a.pageTable ? "__shfl_sync(0xffffffffu, row.page, j)" : "b"},
+      {"ROW_STRIDE", a.pageTable ? "1" : "2"},
       {"ROW_CONSTANTS", "\nconstexpr int kHeadBlocks = (kHeads + kBM - 1) / "
                         "kBM; // blocks of one query's heads"},
       {"ROW_MAP", R"cu(
@@ -436,59 +468,67 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
       {"TILE_LOADS",
        R"cu(    // Warp w copies slots [16 w, 16 w + 16) of a tile, a [c | kr] row at a
     // time with its lanes across the row, so that each copy instruction
-    // reads whole 128-byte lines; lane l holds slot 16 w + l % 16's key. A
+    // reads whole 128-byte lines; lane l places slot 16 w + l % 16. A
     // tile is full once every producer thread's copies have landed (128
     // arrivals as they do) and its key positions are stored (128 more); the
     // consumers fence the copies for wgmma's async proxy. The next tile's
-    // keys are read before the wait for its stage.
+    // rows are placed before the wait for its stage.
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, own = warp * 16 + lane % 16;
-    const auto keyOf = [&](int tile) { return tile * kBN + own < selected ? keysOf[tile * kBN + own] : -1; };
-    int key = count > 0 ? keyOf(first + count - 1) : -1;
+    // Slot `own` of a tile: its key, and the row `slot` of page `page` that
+    // holds it (slot < 0: none, zeros are read).
+    struct Row {
+      int key, page, slot;
+    };
+    const auto rowOf = [&](int tile) {
+      Row row{tile * kBN + own < selected ? keysOf[tile * kBN + own] : -1, 0, -1};
+$ROW_PLACE
+      return row;
+    };
+    Row row = count > 0 ? rowOf(first + count - 1) : Row{-1, 0, -1};
     for (int i = 0; i < count; ++i) {
       const int tile = first + count - 1 - i, stage = i % kStages;
-      const int next = i + 1 < count ? keyOf(tile - 1) : -1;
+      const Row next = i + 1 < count ? rowOf(tile - 1) : Row{-1, 0, -1};
       if (i >= kStages)
         mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
       if (lane < 16)
-        sKeys[stage * kBN + own] = key >= 0 ? key : L; // past L: masked
+        sKeys[stage * kBN + own] = row.key >= 0 ? row.key : L; // past L: masked
 #pragma unroll 2
       for (int j = 0; j < 16; ++j) {
-        const int r = warp * 16 + j, rowKey = __shfl_sync(0xffffffffu, key, j);
-        const $ELEM *cRow = c + b * csB + (long long)max(rowKey, 0) * csS;
-        const $ELEM *rRow = kr + b * krsB + (long long)max(rowKey, 0) * krsS;
+        const int r = warp * 16 + j;
+        const int slot = __shfl_sync(0xffffffffu, row.slot, j), page = $ROW_PAGE;
+        const $ELEM *cRow = c + page * cs0 + max(slot, 0) * cs1, *rRow = kr + page * krs0 + max(slot, 0) * krs1;
         unsigned char *dst = sK + stage * kKBytes + r * 128;
 #pragma unroll
         for (int chunk = lane; chunk < kDk / 8; chunk += 32) {
           const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
-          cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, rowKey >= 0);
+          cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, slot >= 0);
         }
       }
       cpAsyncArrive(&full[stage]);
       mbarrierArrive(&full[stage]);
-      key = next;
+      row = next;
     })cu"},
       {"SCORE_TILE",
        "      attnScoreTile<true, kBN>(s, b, hs, ts, s0, T, L, tileMax, sKeys "
        "+ stage * kBN);"},
       {"CACHE_PARAMS",
-       R"cu(const $ELEM *__restrict__ c, long long csB, long long csS,
-               const $ELEM *__restrict__ kr, long long krsB, long long krsS,
+       R"cu(const $ELEM *__restrict__ c, long long cs0, long long cs1,
+               const $ELEM *__restrict__ kr, long long krs0, long long krs1,
                const int *__restrict__ selection, const int *__restrict__ selCounts,)cu"},
       {"CACHE_SETUP", R"cu(  int *selection, *selCounts;
   if (int rc = attnSelectTokens(iq, ik, iw, $LENGTHS, B, T, S, &selection, &selCounts, stream))
     return rc;
   const void *cData = c->data, *krData = kr->data;
-  long long cs[2] = {c->strides[0], c->strides[2]}, krs[2] = {kr->strides[0], kr->strides[2]};
+  long long cs[2] = {c->strides[0], c->strides[$ROW_STRIDE]}, krs[2] = {kr->strides[0], kr->strides[$ROW_STRIDE]};
 )cu"},
       {"ROW_BLOCKS", "T * kHeadBlocks"},
       {"KEYS", "std::min<long long>(S, kTop)"},
       {"CACHE_ARGS",
        "&cData, &cs[0], &cs[1], &krData, &krs[0], &krs[1], &selection, "
        "&selCounts, "},
-      {"CACHE_RELEASE", "  cudaFreeAsync(selection, (cudaStream_t)stream);\n"},
-      {"PAGE_PARAMS", ""},
-      {"PAGE_LOCALS", ""},
-      {"PAGE_ARGS", ""}};
+      {"CACHE_RELEASE", "  cudaFreeAsync(selection, (cudaStream_t)stream);\n"}};
+  llvm::append_range(names, pageTableNames(a));
+  return names;
 }
 
 FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
@@ -514,10 +554,6 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
            << a.headDim << " + " << a.ropeDim;
   if (a.selection) {
     TokenSelection sel = *a.selection;
-    if (a.pageTable)
-      return sel.blockMask.emitError("the CUDA backend's sparse latent "
-                                     "attention reads a plain cache, not "
-                                     "pages");
     IndexScoreOp index = sel.indexScore;
     Type weight = index.getWeights().getType().getElementType();
     if (index.getQuery().getType().getElementType() != a.element ||
@@ -565,7 +601,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
       {"LAYOUT_CHECKS",
        launcherLayoutChecks(copied, "queries and caches", a.lengths.has_value(),
                             a.pageTable.has_value())}};
-  for (auto &[key, text] : a.selection   ? selectedNames()
+  for (auto &[key, text] : a.selection   ? selectedNames(a)
                            : a.pageTable ? pagedNames(a)
                                          : plainNames())
     names.push_back({key, substitute(text, names)});
