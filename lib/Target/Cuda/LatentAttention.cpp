@@ -484,6 +484,17 @@ __device__ __forceinline__ bool latentRow(int local, int T, int &h, int &t) {
 $ROW_PLACE
       return row;
     };
+    // This lane's chunks of a row (lane + 32 u): where they sit in the
+    // row's source and in its slab of the tile (row r's chunk k at k ^ r % 8).
+    constexpr int kLaneChunks = (kDk / 8 + 31) / 32;
+    int slabOffset[kLaneChunks], chunkBits[kLaneChunks], srcOffset[kLaneChunks];
+    bool fromC[kLaneChunks];
+#pragma unroll
+    for (int u = 0; u < kLaneChunks; ++u) {
+      const int chunk = lane + 32 * u;
+      slabOffset[u] = chunk / 8 * kBN * 128, chunkBits[u] = chunk % 8 * 16;
+      fromC[u] = chunk < kDc / 8, srcOffset[u] = fromC[u] ? chunk * 8 : (chunk - kDc / 8) * 8;
+    }
     Row row = count > 0 ? rowOf(first + count - 1) : Row{-1, 0, -1};
     for (int i = 0; i < count; ++i) {
       const int tile = first + count - 1 - i, stage = i % kStages;
@@ -492,17 +503,16 @@ $ROW_PLACE
         mbarrierWait(&empty[stage], ((i / kStages) & 1) ^ 1);
       if (lane < 16)
         sKeys[stage * kBN + own] = row.key >= 0 ? row.key : L; // past L: masked
-#pragma unroll 2
+      unsigned char *rows = sK + stage * kKBytes + warp * 16 * 128;
+#pragma unroll
       for (int j = 0; j < 16; ++j) {
-        const int r = warp * 16 + j;
         const int slot = __shfl_sync(0xffffffffu, row.slot, j), page = $ROW_PAGE;
         const $ELEM *cRow = c + page * cs0 + max(slot, 0) * cs1, *rRow = kr + page * krs0 + max(slot, 0) * krs1;
-        unsigned char *dst = sK + stage * kKBytes + r * 128;
 #pragma unroll
-        for (int chunk = lane; chunk < kDk / 8; chunk += 32) {
-          const $ELEM *src = chunk < kDc / 8 ? cRow + chunk * 8 : rRow + (chunk - kDc / 8) * 8;
-          cpAsync16(dst + chunk / 8 * kBN * 128 + ((chunk % 8) ^ (r % 8)) * 16, src, slot >= 0);
-        }
+        for (int u = 0; u < kLaneChunks; ++u)
+          if (lane + 32 * u < kDk / 8)
+            cpAsync16(rows + slabOffset[u] + j * 128 + (chunkBits[u] ^ (j % 8 * 16)),
+                      (fromC[u] ? cRow : rRow) + srcOffset[u], slot >= 0);
       }
       cpAsyncArrive(&full[stage]);
       mbarrierArrive(&full[stage]);
