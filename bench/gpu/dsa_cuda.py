@@ -29,7 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report, to_pages  # noqa: E402
-from mla_cuda import DC, DR, SCALE, program as mla_program  # noqa: E402
+from mla_cuda import DC, DR, SCALE, latent_caches, program as mla_program  # noqa: E402
 
 # name: query heads, indexer heads, indexer dim, top, indexer weight type,
 # page size (None: a contiguous cache)
@@ -39,22 +39,12 @@ PROGRAMS = {"dsa128": (128, 64, 128, 2048, "f32", None), "dsa16": (16, 8, 64, 10
 
 
 def program(name, heads, ih, idim, top, wtype, page):
-    """DSA over the latent cache; with `page`, the cache and RoPE keys are
-    pools of pages of that many slots read through one page table."""
+    """DSA over the latent cache, plain or in pages (latent_caches)."""
     q, qr = f"tensor<?x{heads}x?x{DC}xbf16>", f"tensor<?x{heads}x?x{DR}xbf16>"
     c, kr, s = f"tensor<?x1x?x{DC}xbf16>", f"tensor<?x1x?x{DR}xbf16>", f"tensor<?x{heads}x?x?xbf16>"
     iq, ik, iw = f"tensor<?x{ih}x?x{idim}xbf16>", f"tensor<?x1x?x{idim}xbf16>", f"tensor<?x{ih}x?x{wtype}>"
     isc, sel = "tensor<?x1x?x?xbf16>", f"tensor<?x1x?x{top}xi64>"
-    if page:
-        cp, rp = f"tensor<?x{page}x1x{DC}xbf16>", f"tensor<?x{page}x1x{DR}xbf16>"
-        caches = f"""%c_pages: {cp} {{attn.dims = "N,P,Hc,Dc"}}, %kr_pages: {rp} {{attn.dims = "N,P,Hc,Dr"}},
-    %table: tensor<?x?xi32> {{attn.dims = "B,M"}}"""
-        paging = f"""  %c = attn.paged_cache %c_pages, %table : {cp}, tensor<?x?xi32> -> {c}
-  %kr = attn.paged_cache %kr_pages, %table : {rp}, tensor<?x?xi32> -> {kr}
-"""
-    else:
-        caches = f"""%c: {c} {{attn.dims = "B,Hc,S,Dc"}}, %kr: {kr} {{attn.dims = "B,Hc,S,Dr"}}"""
-        paging = ""
+    caches, paging = latent_caches(page)
     return f"""func.func @{name}(%q: {q} {{attn.dims = "B,H,T,Dc"}}, %qr: {qr} {{attn.dims = "B,H,T,Dr"}},
     {caches},
     %iq: {iq} {{attn.dims = "B,Hi,T,Di"}}, %ik: {ik} {{attn.dims = "B,Hik,S,Di"}},

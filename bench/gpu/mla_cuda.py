@@ -29,11 +29,11 @@ DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
 
 
-def program(name, heads, page=None):
-    """MLA over the latent cache; with `page`, the cache and RoPE keys are
-    pools of pages of that many slots read through one page table."""
-    q, qr = f"tensor<?x{heads}x?x{DC}xbf16>", f"tensor<?x{heads}x?x{DR}xbf16>"
-    c, kr, s = f"tensor<?x1x?x{DC}xbf16>", f"tensor<?x1x?x{DR}xbf16>", f"tensor<?x{heads}x?x?xbf16>"
+def latent_caches(page):
+    """The latent cache and RoPE keys as arguments %c, %kr, or with `page`
+    as pools of pages of that many slots read through one page table: the
+    arguments' text, and the ops that define %c and %kr from the pools."""
+    c, kr = f"tensor<?x1x?x{DC}xbf16>", f"tensor<?x1x?x{DR}xbf16>"
     if page:
         cp, rp = f"tensor<?x{page}x1x{DC}xbf16>", f"tensor<?x{page}x1x{DR}xbf16>"
         caches = f"""%c_pages: {cp} {{attn.dims = "N,P,Hc,Dc"}}, %kr_pages: {rp} {{attn.dims = "N,P,Hc,Dr"}},
@@ -44,6 +44,14 @@ def program(name, heads, page=None):
     else:
         caches = f"""%c: {c} {{attn.dims = "B,Hc,S,Dc"}}, %kr: {kr} {{attn.dims = "B,Hc,S,Dr"}}"""
         paging = ""
+    return caches, paging
+
+
+def program(name, heads, page=None):
+    """MLA over the latent cache, plain or in pages (latent_caches)."""
+    q, qr = f"tensor<?x{heads}x?x{DC}xbf16>", f"tensor<?x{heads}x?x{DR}xbf16>"
+    c, kr, s = f"tensor<?x1x?x{DC}xbf16>", f"tensor<?x1x?x{DR}xbf16>", f"tensor<?x{heads}x?x?xbf16>"
+    caches, paging = latent_caches(page)
     return f"""func.func @{name}(%q: {q} {{attn.dims = "B,H,T,Dc"}}, %qr: {qr} {{attn.dims = "B,H,T,Dr"}},
     {caches}, %lengths: tensor<?xi32> {{attn.dims = "B"}}) -> {q} {{
 {paging}  %s = attn.score %q, %c + %qr, %kr scale {SCALE!r} : ({q}, {c}, {qr}, {kr}) -> {s}

@@ -151,31 +151,31 @@ __device__ __forceinline__ unsigned attnTopKey(float x) {
   return bits & 0x80000000u ? ~bits : bits | 0x80000000u;
 }
 
+/// x summed over this lane and the lanes below it.
+__device__ __forceinline__ int attnWarpInclusiveSum(int x) {
+  const int lane = threadIdx.x % 32;
+#pragma unroll
+  for (int o = 1; o < 32; o *= 2) {
+    const int y = __shfl_up_sync(0xffffffffu, x, o);
+    if (lane >= o)
+      x += y;
+  }
+  return x;
+}
+
 /// This thread's `count` (of the kTopWidth elements it holds) added up over
 /// the threads before it, and over the block (`total`). Every thread of the
 /// block calls it.
 __device__ __forceinline__ int attnBlockPrefix(int count, int &total, int *warpTotals) {
   constexpr int kWarps = kTopThreads / 32;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  int inclusive = count;
-#pragma unroll
-  for (int o = 1; o < 32; o *= 2) {
-    const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
-    if (lane >= o)
-      inclusive += y;
-  }
+  const int inclusive = attnWarpInclusiveSum(count);
   if (lane == 31)
     warpTotals[warp] = inclusive;
   __syncthreads();
   if (warp == 0) {
     const int own = lane < kWarps ? warpTotals[lane] : 0;
-    int before = own;
-#pragma unroll
-    for (int o = 1; o < 32; o *= 2) {
-      const int y = __shfl_up_sync(0xffffffffu, before, o);
-      if (lane >= o)
-        before += y;
-    }
+    const int before = attnWarpInclusiveSum(own);
     if (lane < kWarps)
       warpTotals[lane] = before - own;
     if (lane == 31)
@@ -239,13 +239,7 @@ ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ 
 #pragma unroll
       for (int j = 0; j < 8; ++j)
         own += digits[j] = histogram[255 - 8 * lane - j];
-      int inclusive = own;
-#pragma unroll
-      for (int o = 1; o < 32; o *= 2) {
-        const int y = __shfl_up_sync(0xffffffffu, inclusive, o);
-        if (lane >= o)
-          inclusive += y;
-      }
+      const int inclusive = attnWarpInclusiveSum(own);
       if (shift == 24 && lane == 31)
         unmasked = inclusive;
       if (inclusive - own < remaining && inclusive >= remaining) {
