@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report, to_pages  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_profile_main, interleaved, report, to_pages  # noqa: E402
 from mla_cuda import DC, DR, SCALE, latent_caches, program as mla_program  # noqa: E402
 
 # name: query heads, indexer heads, indexer dim, top, indexer weight type,
@@ -261,16 +261,5 @@ def profile(args):
         print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=8))
 
 
-def main():
-    ap, sub, _, _ = emit_run_parser()
-    p = sub.add_parser("profile")
-    p.add_argument("dir")
-    p.add_argument("B", type=int)
-    p.add_argument("S", type=int)
-    p.add_argument("--include")
-    args = ap.parse_args()
-    {"emit": emit, "run": run, "profile": profile}[args.cmd](args)
-
-
 if __name__ == "__main__":
-    main()
+    emit_run_profile_main(emit, run, profile)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_parser, interleaved, report, to_pages  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_profile_main, interleaved, report, to_pages  # noqa: E402
 
 DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
@@ -197,17 +197,5 @@ def profile(args):
     torch.cuda.synchronize()
 
 
-def main():
-    ap, sub, _, r = emit_run_parser()
-    r.add_argument("--extra", action="append")
-    p = sub.add_parser("profile")
-    p.add_argument("dir")
-    p.add_argument("B", type=int)
-    p.add_argument("S", type=int)
-    p.add_argument("--include")
-    args = ap.parse_args()
-    {"emit": emit, "run": run, "profile": profile}[args.cmd](args)
-
-
 if __name__ == "__main__":
-    main()
+    emit_run_profile_main(emit, run, profile, lambda r: r.add_argument("--extra", action="append"))

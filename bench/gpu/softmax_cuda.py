@@ -193,6 +193,21 @@ def emit_run_parser():
     return ap, sub, e, r
 
 
+def emit_run_profile_main(emit, run, profile, run_options=lambda r: None):
+    """main() of a bench with the shared command line plus `profile DIR B S
+    [--include]` (one shape's kernels, for ncu or torch.profiler);
+    `run_options` adds the bench's own options to `run`."""
+    ap, sub, _, r = emit_run_parser()
+    run_options(r)
+    p = sub.add_parser("profile")
+    p.add_argument("dir")
+    p.add_argument("B", type=int)
+    p.add_argument("S", type=int)
+    p.add_argument("--include")
+    args = ap.parse_args()
+    {"emit": emit, "run": run, "profile": profile}[args.cmd](args)
+
+
 def to_pages(caches, lengths, page):
     """[B, H, S, D] caches as pools of pages [N, page, H, D], shuffled among
     a few spare ones, and their page table [B, M] (i32); entries for pages
