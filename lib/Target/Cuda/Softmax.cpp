@@ -258,6 +258,16 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     return a.aggregate.emitError(
         "the CUDA backend needs keys and values with the same head count");
   a.scale = a.score.getEffectiveScale();
+  // The kernels count every mask's positions from one key length.
+  auto hasLengths = [](Operation *op) {
+    auto mask = dyn_cast<MaskOp>(op);
+    return mask && mask.getLengths();
+  };
+  if (a.selection && llvm::any_of(a.chain, hasLengths) !=
+                         llvm::any_of(a.selection->masks, hasLengths))
+    return a.selection->blockMask.emitError(
+        "the CUDA backend takes key lengths on both the indexer's masks and "
+        "the attention's, or on neither");
   if (a.selection && !a.ropeQuery)
     return a.selection->blockMask.emitError(
         "the CUDA backend compiles DeepSeek sparse attention over MLA's "
