@@ -206,7 +206,7 @@ ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ 
   constexpr int kSpan = kTopWidth * kTopThreads; // elements per pass step
   __shared__ int histogram[256], warpTotals[kTopThreads / 32 + 1];
   __shared__ unsigned chosenPrefix;
-  __shared__ int chosenRemaining, unmasked;
+  __shared__ int chosenRemaining, chosenCount, unmasked;
   const long long row = blockIdx.x;
   const int L = attnKeyLength(lengths, (int)(row / T), S);
   const float *x = scores + row * S;
@@ -217,7 +217,7 @@ ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ 
   // unmasked keys; with at most kTop of them, all are taken (every key is
   // above the prefix 0).
   unsigned prefix = 0u, mask = 0u;
-  int remaining = kTop;
+  int remaining = kTop, equalKeys = 0; // keys with the prefix's digits so far
   for (int shift = 24; shift >= 0; shift -= 8) {
     for (int i = threadIdx.x; i < 256; i += kTopThreads)
       histogram[i] = 0;
@@ -243,16 +243,16 @@ ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ 
       if (shift == 24 && lane == 31)
         unmasked = inclusive;
       if (inclusive - own < remaining && inclusive >= remaining) {
-        int left = remaining - (inclusive - own), digit = 0;
+        int left = remaining - (inclusive - own), digit = 0, count = 0;
         bool found = false;
 #pragma unroll
         for (int j = 0; j < 8; ++j)
           if (!found && digits[j] >= left)
-            digit = 255 - 8 * lane - j, found = true;
+            digit = 255 - 8 * lane - j, count = digits[j], found = true;
           else if (!found)
             left -= digits[j];
         chosenPrefix = prefix | (unsigned)digit << shift;
-        chosenRemaining = left;
+        chosenRemaining = left, chosenCount = count;
       }
     }
     __syncthreads();
@@ -260,28 +260,33 @@ ${NAME}_topk(const float *__restrict__ scores, const $LENGTH_TYPE *__restrict__ 
       prefix = 0u, remaining = 0;
       break;
     }
-    prefix = chosenPrefix, remaining = chosenRemaining;
+    prefix = chosenPrefix, remaining = chosenRemaining, equalKeys = chosenCount;
     mask |= 255u << shift;
   }
 
   // Keys above the threshold, and the first `remaining` equal to it, in key
   // order: each thread's elements are consecutive.
+  // Ranks among the keys equal to the threshold are needed only when some
+  // of them are left out (ties across the cut); the test is block-uniform.
+  const bool takeEqual = remaining == equalKeys;
   int taken = 0, equalBefore = 0;
   for (int base = 0; base < L; base += kSpan) {
     unsigned keys[kTopWidth];
     attnTopKeys(x, base, L, keys);
-    int equal = 0;
+    int equalRank = 0, equalTotal = 0, takenTotal;
+    if (!takeEqual) {
+      int equal = 0;
 #pragma unroll
-    for (int j = 0; j < kTopWidth; ++j)
-      equal += keys[j] != 0u && keys[j] == prefix;
-    int equalTotal, takenTotal;
-    int equalRank = equalBefore + attnBlockPrefix(equal, equalTotal, warpTotals);
+      for (int j = 0; j < kTopWidth; ++j)
+        equal += keys[j] != 0u && keys[j] == prefix;
+      equalRank = equalBefore + attnBlockPrefix(equal, equalTotal, warpTotals);
+    }
     bool take[kTopWidth];
     int takes = 0;
 #pragma unroll
     for (int j = 0; j < kTopWidth; ++j) {
       const bool isEqual = keys[j] != 0u && keys[j] == prefix;
-      take[j] = keys[j] > prefix || (isEqual && equalRank < remaining);
+      take[j] = keys[j] > prefix || (isEqual && (takeEqual || equalRank < remaining));
       equalRank += isEqual;
       takes += take[j];
     }
