@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_or_run, report  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, emit_or_run, launcher_call, report  # noqa: E402
 
 HQ, HKV, D = 32, 8, 128
 PROGRAM = f"""func.func @decode(%q: tensor<?x{HQ}x?x{D}xbf16> {{attn.dims = "B,Hq,T,D"}},
@@ -65,23 +65,12 @@ def emit(args):
 
 
 def run(args):
-    import ctypes
     import torch
     include = args.include or os.path.join(ROOT, "include")
     libs = {arch: build(os.path.join(args.dir, arch), "decode", include, arch)
             for arch in ("sm_90a", "sm_80")}
     # The sm_90a source built by a host compiler, its kernels compiled by NVRTC.
     libs["NVRTC"] = build_nvrtc(os.path.join(args.dir, "sm_90a"), "decode", include)
-
-    def ours(fn, err, q, k, v, lengths):
-        out = torch.empty_like(q)
-        lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
-        rc = fn(ctypes.byref(describe(q)), ctypes.byref(describe(k)), ctypes.byref(describe(v)),
-                ctypes.byref(describe(lengths)), ctypes.byref(describe(out)),
-                ctypes.c_void_p(lse.data_ptr()), None)
-        if rc:
-            raise RuntimeError(err().decode())
-        return out, lse
 
     rows, ok_all = [], True
     cases = [(1, 1, 37, [37]), (3, 1, 1000, [1000, 1, 517]), (2, 3, 4099, [4099, 2000]),
@@ -93,25 +82,12 @@ def run(args):
             k = torch.randn(B, HKV, S, D, device="cuda", generator=gen).bfloat16()
             v = torch.randn(B, HKV, S, D, device="cuda", generator=gen).bfloat16()
             lengths = torch.tensor(lens, device="cuda", dtype=torch.int64)
-            out, lse = ours(fn, err, q, k, v, lengths)
+            out, lse = launcher_call(fn, err, (q, k, v, lengths), q)()
             ref, ref_lse = reference(q, k, v, lengths, torch.float64)
             plain, _ = reference(q, k, v, lengths, torch.bfloat16)
             ok, row = check_row(arch, f"B={B} T={T} S={S} lengths={lens}", out, lse, ref, ref_lse, plain)
             ok_all &= ok
             rows.append(row)
-
-    def prepared(fn, err, q, k, v, lengths):
-        """ours() with its output and argument descriptors made once."""
-        out = torch.empty_like(q)
-        lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
-        descs = [ctypes.byref(describe(t)) for t in (q, k, v, lengths, out)]
-        keep = (out, lse, descs)
-
-        def call():
-            if fn(*descs, ctypes.c_void_p(lse.data_ptr()), None):
-                raise RuntimeError(err().decode())
-            return keep
-        return call
 
     perf = []
     S = 32768
@@ -128,7 +104,7 @@ def run(args):
         t_plain = back_to_back(lambda: reference(q, k, v, lengths, torch.bfloat16))
         line = [f"| {B} | {S} | {cache / 1e6:.0f} MB | copy {t_copy * 1e3:.1f} us ({copy_bw / 1e9:.0f} GB/s)"]
         for arch, (fn, err, _) in libs.items():
-            t = back_to_back(prepared(fn, err, q, k, v, lengths))
+            t = back_to_back(launcher_call(fn, err, (q, k, v, lengths), q))
             bw = cache / (t * 1e-3)
             line.append(f"{arch} {t * 1e3:.1f} us, {bw / 1e9:.0f} GB/s = {bw / copy_bw:.2f} x copy, {t_plain / t:.1f} x plain")
         perf.append(" | ".join(line) + f" | plain {t_plain * 1e3:.1f} us |")

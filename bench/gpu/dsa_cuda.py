@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_profile_main, interleaved, report, to_pages  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, emit_run_profile_main, interleaved, launcher_call, report, to_pages  # noqa: E402
 from mla_cuda import DC, DR, SCALE, latent_caches, program as mla_program  # noqa: E402
 
 # name: query heads, indexer heads, indexer dim, top, indexer weight type,
@@ -140,7 +140,6 @@ def inputs(B, H, T, S, ih, idim, wdtype, kind, gen):
 
 
 def run(args):
-    import ctypes
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
@@ -158,17 +157,7 @@ def run(args):
             *pools, table = to_pages((c, kr), lengths, page)
             pad = table.shape[1] * page - ik.shape[2]
             tensors = (q, qr, *pools, table, iq, torch.nn.functional.pad(ik, (0, 0, 0, pad)), iw)
-        out = torch.empty_like(out_like)
-        lse = torch.empty(out_like.shape[:3], device="cuda", dtype=torch.float32)
-        descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
-        keep = (out, lse, descs, tensors)
-
-        def call():
-            rc = fn(*descs, ctypes.c_void_p(lse.data_ptr()), None)
-            if rc:
-                raise RuntimeError(err().decode())
-            return keep
-        return call
+        return launcher_call(fn, err, (*tensors, lengths), out_like)
 
     rows, ok_all = [], True
     cases = {"dsa128_paged": [(2, 1, 5000, [5000, 3001], "quantized"), (2, 2, 4099, [4099, 2500], "random"),
@@ -190,7 +179,7 @@ def run(args):
             tensors = inputs(B, heads, T, S, ih, idim, wdtype, kind, gen)
             lens = lens or torch.randint(1, S + 1, (B,), generator=gen, device="cuda").tolist()
             lengths = torch.tensor(lens, device="cuda", dtype=torch.int32)
-            out, lse, *_ = prepared(fn, err, tensors, lengths, tensors[0], page)()
+            out, lse = prepared(fn, err, tensors, lengths, tensors[0], page)()
             ref, ref_lse = reference(*tensors, lengths, top, torch.float64)
             bf16, _ = reference(*tensors, lengths, top, torch.bfloat16)
             shown = lens if len(lens) <= 4 else f"{len(lens)} random in [1, {S}]"
@@ -232,7 +221,6 @@ def run(args):
 def profile(args):
     """Each kernel's mean time over 20 DSA-128 calls (torch.profiler), and
     the dense latent kernel's over a cache of the selection's size."""
-    import ctypes
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
@@ -244,12 +232,7 @@ def profile(args):
         if name == "mla128":
             tensors = tensors[:4]
         lengths = torch.full((args.B,), S, device="cuda", dtype=torch.int32)
-        out = torch.empty_like(tensors[0])
-        descs = [ctypes.byref(describe(t)) for t in (*tensors, lengths, out)]
-
-        def call():
-            if fn(*descs, None, None):
-                raise RuntimeError(err().decode())
+        call = launcher_call(fn, err, (*tensors, lengths), tensors[0])
         for _ in range(3):
             call()
         torch.cuda.synchronize()

@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, describe, emit_run_profile_main, interleaved, report, to_pages  # noqa: E402
+from softmax_cuda import ROOT, back_to_back, build, build_nvrtc, check_row, emit_run_profile_main, interleaved, launcher_call, report, to_pages  # noqa: E402
 
 DC, DR = 512, 64
 SCALE = (128 + 64) ** -0.5  # DeepSeek's: the un-absorbed head dims
@@ -94,7 +94,6 @@ def reference(q, qr, c, kr, lengths, dtype):
 
 
 def run(args):
-    import ctypes
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
@@ -109,18 +108,8 @@ def run(args):
         print(label, spills)
 
     def prepared(fn, err, q, qr, c, kr, lengths, label=""):
-        out = torch.empty_like(q)
-        lse = torch.empty(q.shape[:3], device="cuda", dtype=torch.float32)
         caches = to_pages((c, kr), lengths, PAGE) if label.endswith("paged") else (c, kr)
-        descs = [ctypes.byref(describe(t)) for t in (q, qr, *caches, lengths, out)]
-        keep = (out, lse, descs, caches)
-
-        def call():
-            rc = fn(*descs, ctypes.c_void_p(lse.data_ptr()), None)
-            if rc:
-                raise RuntimeError(err().decode())
-            return keep
-        return call
+        return launcher_call(fn, err, (q, qr, *caches, lengths), q)
 
     rows, ok_all = [], True
     cases = {128: [(1, 1, 37, [37]), (3, 1, 1000, [1000, 1, 517]), (2, 2, 4099, [4099, 2000]),
@@ -136,7 +125,7 @@ def run(args):
             kr = torch.randn(B, 1, S, DR, device="cuda", generator=gen).bfloat16()
             lens = lens or torch.randint(1, S + 1, (B,), generator=gen, device="cuda").tolist()
             lengths = torch.tensor(lens, device="cuda", dtype=torch.int32)
-            out, lse, *_ = prepared(fn, err, q, qr, c, kr, lengths, label)()
+            out, lse = prepared(fn, err, q, qr, c, kr, lengths, label)()
             ref, ref_lse = reference(q, qr, c, kr, lengths, torch.float64)
             plain, _ = reference(q, qr, c, kr, lengths, torch.bfloat16)
             shown = lens if len(lens) <= 4 else f"{len(lens)} random in [1, {S}]"
@@ -178,7 +167,6 @@ def run(args):
 
 
 def profile(args):
-    import ctypes
     global torch
     import torch
     include = args.include or os.path.join(ROOT, "include")
@@ -189,11 +177,9 @@ def profile(args):
     c = torch.randn(B, 1, S, DC, device="cuda").bfloat16()
     kr = torch.randn(B, 1, S, DR, device="cuda").bfloat16()
     lengths = torch.full((B,), S, device="cuda", dtype=torch.int32)
-    out = torch.empty_like(q)
-    descs = [ctypes.byref(describe(t)) for t in (q, qr, c, kr, lengths, out)]
+    call = launcher_call(fn, err, (q, qr, c, kr, lengths), q)
     for _ in range(2):
-        if fn(*descs, None, None):
-            raise RuntimeError(err().decode())
+        call()
     torch.cuda.synchronize()
 
 

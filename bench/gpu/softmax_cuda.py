@@ -239,6 +239,24 @@ def describe(t):
                   (ctypes.c_int64 * 4)(*t.stride()))
 
 
+def launcher_call(fn, err, tensors, out_like):
+    """A call of a generated decode launcher on `tensors` (its tensor
+    arguments before the output), the output and the log-sum-exp allocated
+    and the descriptors made once; the call returns (out, lse)."""
+    import torch
+    out = torch.empty_like(out_like)
+    lse = torch.empty(out_like.shape[:3], device="cuda", dtype=torch.float32)
+    descs = [ctypes.byref(describe(t)) for t in (*tensors, out)]
+    lse_ptr = ctypes.c_void_p(lse.data_ptr())
+
+    def call():
+        if fn(*descs, lse_ptr, None):
+            raise RuntimeError(err().decode())
+        return out, lse
+    call.keep = tensors  # the descriptors point into them
+    return call
+
+
 # sm_80 kernels run on later GPUs as PTX that the driver compiles at load time.
 GENCODE = {"sm_90a": "-gencode=arch=compute_90a,code=sm_90a",
            "sm_80": "-gencode=arch=compute_80,code=compute_80"}

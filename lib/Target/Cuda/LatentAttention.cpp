@@ -239,8 +239,7 @@ $SCORE_TILE
 }
 )cu";
 
-/// The caches [B, 1, S, D], or pools of pages [N, P, 1, D] read through a
-/// table [B, M] (S = M P).
+/// The caches [B, 1, S, D].
 constexpr const char *kPlainCacheChecks =
     R"cu(  const int64_t B = q->shape[0], T = q->shape[2], S = c->shape[2];
   if (c->shape[0] != B || c->shape[1] != 1 || c->shape[3] != kDc)
@@ -251,6 +250,8 @@ constexpr const char *kPlainCacheChecks =
                     (long long)B, (long long)S);
 )cu";
 
+/// Pools of pages [N, P, 1, D] read through a table [B, M] (S = M P), with
+/// the page size the kernel takes ($PAGE_SIZE_CHECK).
 constexpr const char *kPagedCacheChecks =
     R"cu(  const int64_t B = q->shape[0], T = q->shape[2], N = c->shape[0], P = c->shape[1], S = table->shape[1] * P;
   if (c->shape[2] != 1 || c->shape[3] != kDc)
@@ -373,23 +374,6 @@ $TILE_PLACE
       {"CACHE_RELEASE", ""}};
 }
 
-/// How the kernel finds a tile: rows of the sequence's cache, or rows of
-/// the page the table names (a tile never straddles pages).
-static std::vector<std::pair<StringRef, std::string>> plainNames() {
-  auto names = tiledNames(
-      "        const int row = tile * kBN, batch = b;",
-      R"cu(  // Without keys no tile is read; the maps still need a valid shape.
-  const uint64_t keyRows = S > 0 ? S : 1;
-  if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
-      !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
-)cu");
-  names.insert(names.end(), {{"CACHE_CHECKS", kPlainCacheChecks},
-                             {"PAGE_PARAMS", ""},
-                             {"PAGE_LOCALS", ""},
-                             {"PAGE_ARGS", ""}});
-  return names;
-}
-
 /// The page table's kernel parameters and launcher locals, or none.
 static std::vector<std::pair<StringRef, std::string>>
 pageTableNames(const SoftmaxAttention &a) {
@@ -403,6 +387,22 @@ pageTableNames(const SoftmaxAttention &a) {
   int pageSize = (int)P, pages = (int)N;
 )cu"},
           {"PAGE_ARGS", ", &tableData, &tableStride, &pageSize, &pages"}};
+}
+
+/// How the kernel finds a tile: rows of the sequence's cache, or rows of
+/// the page the table names (a tile never straddles pages).
+static std::vector<std::pair<StringRef, std::string>>
+plainNames(const SoftmaxAttention &a) {
+  auto names = tiledNames(
+      "        const int row = tile * kBN, batch = b;",
+      R"cu(  // Without keys no tile is read; the maps still need a valid shape.
+  const uint64_t keyRows = S > 0 ? S : 1;
+  if (!attn_rt::encodeRowTiles(&tmC, c->data, c->shape, c->strides, keyRows, kBN) ||
+      !attn_rt::encodeRowTiles(&tmR, kr->data, kr->shape, kr->strides, keyRows, kBN))
+)cu");
+  names.push_back({"CACHE_CHECKS", kPlainCacheChecks});
+  llvm::append_range(names, pageTableNames(a));
+  return names;
 }
 
 static std::vector<std::pair<StringRef, std::string>>
@@ -613,7 +613,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
                             a.pageTable.has_value())}};
   for (auto &[key, text] : a.selection   ? selectedNames(a)
                            : a.pageTable ? pagedNames(a)
-                                         : plainNames())
+                                         : plainNames(a))
     names.push_back({key, substitute(text, names)});
 
   KernelParts parts;
