@@ -14,9 +14,13 @@
 
 Usage: bench/gpu/mla_cuda.py emit DIR [--compiler build/bin/attention-opt]
        bench/gpu/mla_cuda.py run DIR [--include DIR] [--out FILE.md] [--extra NAME=SUBDIR]
+                                     [--flashmla CHECKOUT]
        bench/gpu/mla_cuda.py profile DIR B S [--include DIR]  (one 128-head call, for ncu)
 --extra times a hand-modified copy of the 128-head source (SUBDIR/mla128.cu) beside
 ours, for trying a kernel change before it goes into the compiler.
+--flashmla builds DeepSeek's FlashMLA sm90 dense decode kernel from a checkout
+(its csrc/, with CUTLASS's include/ and tools/util/include/ under CHECKOUT/cutlass)
+and checks and times it beside ours, as a peer.
 """
 import os
 import subprocess
@@ -93,6 +97,56 @@ def reference(q, qr, c, kr, lengths, dtype):
     return torch.einsum("bhts,bsd->bhtd", p, cc), lse
 
 
+FLASHMLA_BINDING = """#include "api/dense_decode.h"
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("dense_decode_fwd", &dense_attn_decode_interface); }
+"""
+
+
+def flashmla_peer(root):
+    """FlashMLA's sm90 dense decode, built from the checkout at `root` with
+    its own flags. Gives make(q, qr, c, kr, lengths) -> a call returning
+    (out, lse) in our layouts; the cache is copied once into FlashMLA's
+    [pages of 64, 576] layout (the same 1152 bytes per entry), and the
+    scheduling metadata of the first call is reused, as its users do."""
+    from torch.utils.cpp_extension import CUDA_HOME, load
+    os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "9.0a")
+    csrc, cutlass = os.path.join(root, "csrc"), os.path.join(root, "cutlass")
+    binding = os.path.join(root, "peer_binding.cpp")
+    with open(binding, "w") as f:
+        f.write(FLASHMLA_BINDING)
+    common = ["-O3", "-std=c++20", "-DNDEBUG", "-DFLASH_MLA_DISABLE_FP16"]
+    nvcc = common + ["-D_USE_MATH_DEFINES", "-U__CUDA_NO_HALF_OPERATORS__", "-U__CUDA_NO_HALF_CONVERSIONS__",
+                     "-U__CUDA_NO_HALF2_OPERATORS__", "-U__CUDA_NO_BFLOAT16_CONVERSIONS__",
+                     "--expt-relaxed-constexpr", "--expt-extended-lambda", "--use_fast_math"]
+    build_dir = os.path.join(root, "build")
+    os.makedirs(build_dir, exist_ok=True)
+    ext = load("flashmla_dense", [binding] + [os.path.join(csrc, f) for f in (
+        "smxx/decode/get_decoding_sched_meta/get_decoding_sched_meta.cu", "smxx/decode/combine/combine.cu",
+        "sm90/decode/dense/instantiations/bf16.cu")],
+        extra_cflags=common, extra_cuda_cflags=nvcc, build_directory=build_dir,
+        extra_include_paths=[csrc, os.path.join(csrc, "kerutils", "include"), os.path.join(csrc, "sm90"),
+                             os.path.join(cutlass, "include"), os.path.join(cutlass, "tools", "util", "include"),
+                             os.path.join(CUDA_HOME, "include", "cccl")])  # CUDA 13's libcu++ (cutlass includes it)
+
+    def make(q, qr, c, kr, lengths):
+        B, H, T, _ = q.shape
+        S = c.shape[2]
+        pages = (S + 63) // 64
+        cache = torch.zeros(B, pages * 64, DC + DR, device="cuda", dtype=q.dtype)
+        cache[:, :S] = torch.cat([c[:, 0], kr[:, 0]], -1)
+        cache = cache.view(B * pages, 64, 1, DC + DR)
+        table = torch.arange(B * pages, device="cuda", dtype=torch.int32).view(B, pages)
+        query = torch.cat([q, qr], -1).transpose(1, 2).contiguous()  # [B, T, H, 576]
+        meta = [None, None]
+
+        def call():
+            out, lse, meta[0], meta[1] = ext.dense_decode_fwd(query, cache, DC, lengths, table, SCALE, T > 1,
+                                                              meta[0], meta[1])
+            return out.transpose(1, 2), lse
+        return call
+    return make
+
+
 def run(args):
     global torch
     import torch
@@ -106,6 +160,7 @@ def run(args):
         libs["mla128 " + label] = build(os.path.join(args.dir, sub), "mla128", include, "sm_90a")
     for label, (_, _, spills) in libs.items():
         print(label, spills)
+    peer = flashmla_peer(args.flashmla) if args.flashmla else None
 
     def prepared(fn, err, q, qr, c, kr, lengths, label=""):
         caches = to_pages((c, kr), lengths, PAGE) if label.endswith("paged") else (c, kr)
@@ -132,6 +187,17 @@ def run(args):
             ok, row = check_row(label, f"B={B} T={T} S={S} lengths={shown}", out, lse, ref, ref_lse, plain)
             ok_all &= ok
             rows.append(row)
+    if peer:  # the peer's own numerics, on the same kind of inputs
+        for B, T, S, lens in [(4, 1, 1000, [1000, 1, 517, 64]), (2, 2, 4099, [4099, 2000])]:
+            q, qr = (torch.randn(B, 128, T, d, device="cuda", generator=gen).bfloat16() for d in (DC, DR))
+            c, kr = (torch.randn(B, 1, S, d, device="cuda", generator=gen).bfloat16() for d in (DC, DR))
+            lengths = torch.tensor(lens, device="cuda", dtype=torch.int32)
+            out, lse = peer(q, qr, c, kr, lengths)()
+            ref, ref_lse = reference(q, qr, c, kr, lengths, torch.float64)
+            plain, _ = reference(q, qr, c, kr, lengths, torch.bfloat16)
+            ok, row = check_row("FlashMLA (peer)", f"B={B} T={T} S={S} lengths={lens}", out, lse, ref, ref_lse, plain)
+            ok_all &= ok
+            rows.append(row)
 
     perf = []
     heads = 128
@@ -148,6 +214,8 @@ def run(args):
             t_plain = back_to_back(lambda: reference(q, qr, c, kr, lengths, torch.bfloat16))
             timed = {label: prepared(fn, err, q, qr, c, kr, lengths, label)
                      for label, (fn, err, _) in libs.items() if label != "mla16"}
+            if peer:
+                timed["FlashMLA"] = peer(q, qr, c, kr, lengths)
             times = interleaved({"copy": lambda: dst.copy_(src), **timed})
             t_copy = times["copy"]
             copy_bw = 2 * cache / (t_copy * 1e-3)  # read + write
@@ -184,4 +252,5 @@ def profile(args):
 
 
 if __name__ == "__main__":
-    emit_run_profile_main(emit, run, profile, lambda r: r.add_argument("--extra", action="append"))
+    emit_run_profile_main(emit, run, profile, lambda r: (r.add_argument("--extra", action="append"),
+                                                                r.add_argument("--flashmla")))

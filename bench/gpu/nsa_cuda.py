@@ -20,8 +20,14 @@ every unchosen one, up to a bf16-sized tolerance); the reference output is then
 computed over that selection, and the share of tokens whose selection equals
 the f64 reference's own is reported.
 
+With --fla, the public Triton NSA of flash-linear-attention (fla.ops.nsa,
+from a checkout that holds the `fla` package; its window branch needs
+flash-attn, so FlexAttention's sliding window stands in) is timed beside the
+nsa_fla variant, ours compiled with fla's sizes (compression and selection
+blocks of 64, stride 64, top 16, window 512).
+
 Usage: bench/gpu/nsa_cuda.py emit DIR [--compiler build/bin/attention-opt]
-       bench/gpu/nsa_cuda.py run DIR [--include DIR] [--out FILE.md]
+       bench/gpu/nsa_cuda.py run DIR [--include DIR] [--out FILE.md] [--fla CHECKOUT]
 """
 import ctypes
 import datetime
@@ -43,6 +49,9 @@ VARIANTS = {
     "nsa_g2_sel24": (8, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (16, 8, 24, 5, 1, 2, 48)),
     # MLP pooling (hidden width 64; weights are inputs)
     "nsa_mlp": (16, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (32, 16, 64, 16, 1, 2, 512), 64),
+    # flash-linear-attention's NSA sizes (its compression pools whole
+    # selection blocks), for the peer comparison
+    "nsa_fla": (64, 4, 128, "bf16", "f32", ("compressed", "selected", "window"), (64, 64, 64, 16, 1, 2, 512)),
 }
 
 # Also emitted for sm_80 (the branches as mma.sync kernels).
@@ -317,11 +326,14 @@ def run(args):
         del q, k, v, g, out
         torch.cuda.empty_cache()
 
+    peer_perf = fla_peer(args.fla, libs["nsa_fla"], inputs, timed, gen) if args.fla else []
+
     md = ["# Native Sparse Attention: attention-opt --emit=cuda (attn.nsa, sm_90a) vs full causal attention",
           "", f"{datetime.date.today()}, {torch.cuda.get_device_name()}, torch {torch.__version__}, median of 10 runs (CUDA events; the launcher called through ctypes, its scratch allocation included).",
           "", "Command: `python3 bench/gpu/nsa_cuda.py emit DIR` here, then on the GPU `python3 nsa_cuda.py run DIR --include INCLUDE --out gpu-nsa.md`.",
           "", f"B = 1, Hq = {Hq}, Hkv = {Hkv}, D = {D}, bf16; NSA with all three branches (compression block 32, stride 16, selection block 64, top 16 incl. 1 initial and 2 local, window 512, f32 gates). Peers: PyTorch SDPA full causal attention at the same shape (enable_gqa), x = peer time / ours.",
           "", "| T | ours ms | SDPA flash ms | x flash | SDPA cuDNN ms | x cuDNN | flash TFLOP/s |", "|---|---|---|---|---|---|---|", *perf,
+          *peer_perf,
           "", "Numerics (relative Frobenius error vs an independent f64 PyTorch NSA over the kernel's own selection; 'bf16 ref' = that reference computed in f32 and rounded to the input type; selection: the kernel's blocks are a valid top-n of the f64 importance scores (count, order, forced blocks, no unchosen block scoring more than 2% of the row's largest above a chosen one); 'same' = share of (token, KV head) rows whose selection equals the f64 reference's):",
           "", "| variant | case | err | bf16 ref | selection | same | ok |", "|---|---|---|---|---|---|---|", *rows,
           "", "Refused inputs (nsa_mlp; the launcher's code and message):",
@@ -330,5 +342,55 @@ def run(args):
     publish(md, ok_all, args.out)
 
 
+def fla_peer(checkout, lib, inputs, timed, gen):
+    """The nsa_fla variant against flash-linear-attention's Triton NSA
+    (compression, top-n and selected branches) plus FlexAttention's sliding
+    window, at the issue's shapes: the table's lines. 'diff' is the
+    relative difference of the two outputs (the selections may differ where
+    importance scores nearly tie)."""
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    sys.path.insert(0, checkout)
+    from fla.ops.nsa.parallel import parallel_nsa
+    spec = VARIANTS["nsa_fla"]
+    Hq, Hkv, D = spec[:3]
+    window = spec[6][6]
+    flex = torch.compile(flex_attention)
+    fn, err, _ = lib
+    lines = ["", "Peer at its own sizes: nsa_fla (compression and selection blocks 64, stride 64, top 16 incl. 1 "
+             "initial and 2 local, window 512) against flash-linear-attention's Triton NSA (fla.ops.nsa."
+             "parallel_nsa: compression, top-n, selected branch and gates) plus FlexAttention's sliding window "
+             "(fla's own window branch needs flash-attn), same inputs, same run; x = peer time / ours.",
+             "", "| T | ours ms | fla NSA + Flex window ms | x | diff |", "|---|---|---|---|---|"]
+    for T in (8192, 32768, 65536):
+        q, k, v, g, _ = inputs(spec, 1, T, gen)
+        out = torch.empty_like(q)
+        descs = [ctypes.byref(describe(x)) for x in (q, k, v, g, out)]
+
+        def call():
+            if fn(*descs, None, None):
+                raise RuntimeError(err().decode())
+        t_ours = timed(call)
+        # fla's layout [B, T, H, D], its gates multiplied as given.
+        qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))
+        gates = torch.sigmoid(g.float()).to(q.dtype).permute(3, 0, 2, 1).contiguous()  # [3, B, T, H]
+        mask = create_block_mask(lambda b, h, i, j: (j <= i) & (j > i - window), None, None, T, T)
+
+        def peer():
+            o = parallel_nsa(qt, kt, vt, gates[0], gates[1], None, block_counts=spec[6][3], block_size=64,
+                             scale=D ** -0.5)
+            o_swa = flex(q, k, v, block_mask=mask, enable_gqa=True)
+            return torch.addcmul(o, o_swa.transpose(1, 2), gates[2].unsqueeze(-1))
+        t_peer = timed(peer)
+        call()
+        theirs = peer().transpose(1, 2)
+        diff = ((out.double() - theirs.double()).norm() / theirs.double().norm()).item()
+        lines.append(f"| {T} | {t_ours:.2f} | {t_peer:.2f} | {t_peer / t_ours:.2f} | {diff:.1e} |")
+        print(lines[-1], flush=True)
+        del q, k, v, g, out, qt, kt, vt, gates
+        torch.cuda.empty_cache()
+    return lines
+
+
 if __name__ == "__main__":
-    emit_or_run(emit, run)
+    emit_or_run(emit, run, lambda r: r.add_argument("--fla", help="a checkout holding the fla package"))

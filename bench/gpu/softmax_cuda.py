@@ -228,9 +228,12 @@ def to_pages(caches, lengths, page):
     return (*pools, torch.where(used, table, torch.full_like(table, pool + 5)))
 
 
-def emit_or_run(emit, run):
-    """main() of a bench with just the shared command line."""
-    args = emit_run_parser()[0].parse_args()
+def emit_or_run(emit, run, run_options=lambda r: None):
+    """main() of a bench with just the shared command line; `run_options`
+    adds the bench's own options to `run`."""
+    ap, _, _, r = emit_run_parser()
+    run_options(r)
+    args = ap.parse_args()
     return emit(args) if args.cmd == "emit" else run(args)
 
 
