@@ -290,16 +290,9 @@ def run(args):
     perf = []
     spec = VARIANTS["nsa_paper"]
     Hq, Hkv, D = spec[:3]
-    fn, err, _ = libs["nsa_paper"]
     for T in (8192, 32768, 65536):
         q, k, v, g, w = inputs(spec, 1, T, gen)
-        out = torch.empty_like(q)
-        descs = [ctypes.byref(describe(x)) for x in (q, k, v, g, out)]
-
-        def call():
-            if fn(*descs, None, None):
-                raise RuntimeError(err().decode())
-        t_ours = timed(call)
+        t_ours = timed(launcher(libs["nsa_paper"], q, k, v, g))
         peers = {}
         kx, vx = k.repeat_interleave(Hq // Hkv, 1), v.repeat_interleave(Hq // Hkv, 1)
         for label, backend in (("flash", SDPBackend.FLASH_ATTENTION), ("cuDNN", SDPBackend.CUDNN_ATTENTION)):
@@ -323,7 +316,7 @@ def run(args):
         line += f"{flops / (peers['flash'] * 1e-3) / 1e12:.0f} |" if peers["flash"] else "n/a |"
         perf.append(line)
         print(line, flush=True)
-        del q, k, v, g, out
+        del q, k, v, g
         torch.cuda.empty_cache()
 
     peer_perf = fla_peer(args.fla, libs["nsa_fla"], inputs, timed, gen) if args.fla else []
@@ -342,6 +335,21 @@ def run(args):
     publish(md, ok_all, args.out)
 
 
+def launcher(lib, q, k, v, g):
+    """A call of an NSA launcher (mean pooling, no selection output) on these
+    inputs, returning its output."""
+    import torch
+    fn, err, _ = lib
+    out = torch.empty_like(q)
+    descs = [ctypes.byref(describe(x)) for x in (q, k, v, g, out)]
+
+    def call():
+        if fn(*descs, None, None):
+            raise RuntimeError(err().decode())
+        return out
+    return call
+
+
 def fla_peer(checkout, lib, inputs, timed, gen):
     """The nsa_fla variant against flash-linear-attention's Triton NSA
     (compression, top-n and selected branches) plus FlexAttention's sliding
@@ -355,19 +363,12 @@ def fla_peer(checkout, lib, inputs, timed, gen):
     Hq, Hkv, D = spec[:3]
     window = spec[6][6]
     flex = torch.compile(flex_attention)
-    fn, err, _ = lib
 
     def both(T):
         """Fresh inputs of length T, our call and the peer's; both calls
         return the output in our layout."""
         q, k, v, g, _ = inputs(spec, 1, T, gen)
-        out = torch.empty_like(q)
-        descs = [ctypes.byref(describe(x)) for x in (q, k, v, g, out)]
-
-        def call():
-            if fn(*descs, None, None):
-                raise RuntimeError(err().decode())
-            return out
+        call = launcher(lib, q, k, v, g)
         # fla's layout [B, T, H, D], its gates multiplied as given.
         qt, kt, vt = (x.transpose(1, 2).contiguous() for x in (q, k, v))
         gates = torch.sigmoid(g.float()).to(q.dtype).permute(3, 0, 2, 1).contiguous()  # [3, B, T, H]
