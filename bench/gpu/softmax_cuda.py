@@ -40,7 +40,31 @@ VARIANTS = [
     dict(name="window_d128", H=8, Hkv=8, D=128, Dv=128, dtype="bf16", mask="window", window=200),
     dict(name="softcap_d128", H=8, Hkv=8, D=128, Dv=128, dtype="bf16", mask="causal", softcap=50.0),
     dict(name="causal_d256", H=4, Hkv=4, D=256, Dv=256, dtype="bf16", mask="causal"),
+    # comparisons whose MLIR semantics differ from C's plain operators
+    # (test/Target/Cuda/Inputs/predicates_bf16.mlir's body)
+    dict(name="predicates_d64", H=4, Hkv=4, D=64, Dv=64, dtype="bf16", mask="none", predicates=True),
 ]
+
+# An unsigned compare of t - s (huge for keys after the query) and float
+# compares against a NaN: 2 off the score where s > t or t - s > 8, then
+# halved (ult against NaN holds; one against NaN does not, else +100).
+PREDICATES_BODY = """    %eight = arith.constant 8 : index
+    %d = arith.subi %t, %j : index
+    %far = arith.cmpi ugt, %d, %eight : index
+    %zero = arith.constant 0.0 : f32
+    %nan = arith.divf %zero, %zero : f32
+    %unordered = arith.cmpf ult, %x, %nan : f32
+    %ordered = arith.cmpf one, %x, %nan : f32
+    %two = arith.constant 2.0 : f32
+    %half = arith.constant 0.5 : f32
+    %shift = arith.constant 100.0 : f32
+    %down = arith.subf %x, %two : f32
+    %y = arith.select %far, %down, %x : f32
+    %halved = arith.mulf %y, %half : f32
+    %z = arith.select %unordered, %halved, %y : f32
+    %shifted = arith.addf %z, %shift : f32
+    %w = arith.select %ordered, %shifted, %z : f32
+    attn.yield %w : f32"""
 
 
 def mlir(v):
@@ -62,6 +86,11 @@ def mlir(v):
                   "    %th = math.tanh %y : f32",
                   "    %z = arith.mulf %th, %cap : f32",
                   "    attn.yield %z : f32", "  }"]
+        cur = "%s1"
+    if v.get("predicates"):
+        lines += [f"  %s1 = attn.score_mod {cur} : {s} {{",
+                  "  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):",
+                  PREDICATES_BODY, "  }"]
         cur = "%s1"
     if v["mask"] == "causal":
         lines.append(f"  %s2 = attn.mask {cur}, causal : {s}")
@@ -320,6 +349,9 @@ def reference(v, q, k, val, dtype_math, lengths=None):
         if v.get("softcap"):
             c = v["softcap"]
             s = torch.tanh(s / c) * c
+        if v.get("predicates"):
+            d = torch.arange(t0, t1, device=q.device)[:, None] - s_idx[None, :]
+            s = torch.where((d < 0) | (d > 8), s - 2.0, s) * 0.5
         p_pos = (S - T + torch.arange(t0, t1, device=q.device))[:, None]
         keep = torch.ones(t1 - t0, S, dtype=torch.bool, device=q.device)
         if v["mask"] == "causal":

@@ -10,6 +10,7 @@
 
 #include "Attn/AttnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -1159,8 +1160,7 @@ FailureOr<Tensor> Interpreter::evaluate(PagedCacheOp op) {
       for (int64_t p = 0; p < P; ++p)
         for (int64_t h = 0; h < H; ++h)
           for (int64_t d = 0; d < D; ++d)
-            out->at({b, h, m * P + p, d}) =
-                pages.at({int64_t(page), p, h, d});
+            out->at({b, h, m * P + p, d}) = pages.at({int64_t(page), p, h, d});
     }
   return out;
 }
@@ -1273,50 +1273,22 @@ FailureOr<double> Interpreter::evaluateScalar(Operation *op,
             arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp>(
           [&](Operation *) { return x[0]; })
       .Case([&](arith::SelectOp) { return x[0] != 0 ? x[1] : x[2]; })
+      // MLIR's own predicate semantics: NaN makes ordered predicates false
+      // and unordered ones true; unsigned ones compare the bits as unsigned.
       .Case([&](arith::CmpFOp cmp) -> FailureOr<double> {
-        switch (cmp.getPredicate()) {
-        case arith::CmpFPredicate::OLT:
-        case arith::CmpFPredicate::ULT:
-          return double(x[0] < x[1]);
-        case arith::CmpFPredicate::OLE:
-        case arith::CmpFPredicate::ULE:
-          return double(x[0] <= x[1]);
-        case arith::CmpFPredicate::OGT:
-        case arith::CmpFPredicate::UGT:
-          return double(x[0] > x[1]);
-        case arith::CmpFPredicate::OGE:
-        case arith::CmpFPredicate::UGE:
-          return double(x[0] >= x[1]);
-        case arith::CmpFPredicate::OEQ:
-        case arith::CmpFPredicate::UEQ:
-          return double(x[0] == x[1]);
-        case arith::CmpFPredicate::ONE:
-        case arith::CmpFPredicate::UNE:
-          return double(x[0] != x[1]);
-        default:
-          return unsupported();
-        }
+        return double(arith::applyCmpPredicate(cmp.getPredicate(),
+                                               APFloat(x[0]), APFloat(x[1])));
       })
       .Case([&](arith::CmpIOp cmp) -> FailureOr<double> {
-        switch (cmp.getPredicate()) {
-        case arith::CmpIPredicate::slt:
-        case arith::CmpIPredicate::ult:
-          return double(x[0] < x[1]);
-        case arith::CmpIPredicate::sle:
-        case arith::CmpIPredicate::ule:
-          return double(x[0] <= x[1]);
-        case arith::CmpIPredicate::sgt:
-        case arith::CmpIPredicate::ugt:
-          return double(x[0] > x[1]);
-        case arith::CmpIPredicate::sge:
-        case arith::CmpIPredicate::uge:
-          return double(x[0] >= x[1]);
-        case arith::CmpIPredicate::eq:
-          return double(x[0] == x[1]);
-        case arith::CmpIPredicate::ne:
-          return double(x[0] != x[1]);
-        }
-        return unsupported();
+        unsigned width = cmp.getLhs().getType().isIndex()
+                             ? IndexType::kInternalStorageBitWidth
+                             : cmp.getLhs().getType().getIntOrFloatBitWidth();
+        auto bits = [&](double v) {
+          return APInt(64, uint64_t(int64_t(v)), /*isSigned=*/true)
+              .trunc(width);
+        };
+        return double(arith::applyCmpPredicate(cmp.getPredicate(), bits(x[0]),
+                                               bits(x[1])));
       })
       .Case([&](math::TanhOp) { return std::tanh(x[0]); })
       .Case([&](math::ExpOp) { return std::exp(x[0]); })

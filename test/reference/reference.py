@@ -127,6 +127,20 @@ def softcap(q, k, v, cap=50.0):
     return masked_softmax_attention(s, causal_keep(B, Hq, T, S), v)
 
 
+def predicates(q, k, v):
+    """Inputs/predicates.mlir's score_mod under MLIR's comparison semantics,
+    full attention: 2 off the score where t - s read as an unsigned index
+    exceeds 8 (s > t, or t - s > 8), then halved (ult against NaN holds, one
+    against NaN does not)."""
+    B, H, T, D = q.shape
+    S = k.shape[2]
+    s = dot_scores(q, k, 1.0 / np.sqrt(D))
+    d = np.arange(T)[:, None] - np.arange(S)[None, :]
+    far = (d < 0) | (d > 8)
+    s = np.where(far[None, None], s - 2.0, s) * 0.5
+    return masked_softmax_attention(s, np.ones((B, H, T, S), bool), v)
+
+
 def alibi(q, k, v):
     """ALiBi: scores + m_h * (s - p), m_h = 2^(-8 (h + 1) / H), causal.
 
@@ -433,6 +447,7 @@ FAMILIES = {
     "sliding_window": (sliding_window, {"w": 64}),
     "softcap": (softcap, {"cap": 50.0}),
     "alibi": (alibi, {}),
+    "predicates": (predicates, {}),
     "bidirectional": (bidirectional, {}),
     "linear": (linear, {}),
     "retnet": (retnet, {}),

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
+#include "attn/Support/Comparisons.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -149,52 +150,37 @@ FailureOr<Expr> cpu::lowerScalarOp(Operation *op, ArrayRef<Expr> x) {
       .Case([&](arith::SelectOp) -> FailureOr<Expr> {
         return Halide::select(x[0] != 0, x[1], x[2]);
       })
-      .Case([&](arith::CmpFOp cmp) -> FailureOr<Expr> {
-        using P = arith::CmpFPredicate;
-        switch (cmp.getPredicate()) {
-        case P::OLT:
-        case P::ULT:
-          return Halide::cast<int>(x[0] < x[1]);
-        case P::OLE:
-        case P::ULE:
-          return Halide::cast<int>(x[0] <= x[1]);
-        case P::OGT:
-        case P::UGT:
-          return Halide::cast<int>(x[0] > x[1]);
-        case P::OGE:
-        case P::UGE:
-          return Halide::cast<int>(x[0] >= x[1]);
-        case P::OEQ:
-        case P::UEQ:
-          return Halide::cast<int>(x[0] == x[1]);
-        case P::ONE:
-        case P::UNE:
-          return Halide::cast<int>(x[0] != x[1]);
-        default:
-          return unsupported();
+      // Comparisons with MLIR's semantics, as the interpreter has them.
+      // Halide assumes floats are never NaN unless they are strict, so the
+      // NaN test of a float comparison is strict (which makes the pipeline's
+      // floats strict); unsigned predicates compare at the operands' width.
+      .Case<arith::CmpFOp, arith::CmpIOp>([&](Operation *) -> FailureOr<Expr> {
+        Expr a = x[0], b = x[1];
+        auto related = [&](Relations accepts) {
+          Expr result = Halide::Internal::const_false();
+          if (accepts.less)
+            result = result || a < b;
+          if (accepts.equal)
+            result = result || a == b;
+          if (accepts.greater)
+            result = result || a > b;
+          return result;
+        };
+        if (auto cmp = dyn_cast<arith::CmpFOp>(op)) {
+          FloatComparison form = floatComparison(cmp.getPredicate());
+          Expr nan = Halide::is_nan(a) || Halide::is_nan(b);
+          Expr result = form.unordered ? (nan || related(form.accepts))
+                                       : (!nan && related(form.accepts));
+          return Halide::cast<int>(Halide::strict_float(result));
         }
-      })
-      .Case([&](arith::CmpIOp cmp) -> FailureOr<Expr> {
-        using P = arith::CmpIPredicate;
-        switch (cmp.getPredicate()) {
-        case P::slt:
-        case P::ult:
-          return Halide::cast<int>(x[0] < x[1]);
-        case P::sle:
-        case P::ule:
-          return Halide::cast<int>(x[0] <= x[1]);
-        case P::sgt:
-        case P::ugt:
-          return Halide::cast<int>(x[0] > x[1]);
-        case P::sge:
-        case P::uge:
-          return Halide::cast<int>(x[0] >= x[1]);
-        case P::eq:
-          return Halide::cast<int>(x[0] == x[1]);
-        case P::ne:
-          return Halide::cast<int>(x[0] != x[1]);
+        auto cmp = cast<arith::CmpIOp>(op);
+        if (isUnsigned(cmp.getPredicate())) {
+          Halide::Type type =
+              Halide::UInt(comparedWidth(cmp.getLhs().getType()));
+          a = Halide::cast(type, a);
+          b = Halide::cast(type, b);
         }
-        return unsupported();
+        return Halide::cast<int>(related(integerRelations(cmp.getPredicate())));
       })
       .Case([&](math::TanhOp) -> FailureOr<Expr> {
         return Halide::tanh(asFloat(x[0]));

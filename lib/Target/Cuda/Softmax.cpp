@@ -10,6 +10,8 @@
 
 #include "Emitter.h"
 
+#include "attn/Support/Comparisons.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -337,7 +339,6 @@ private:
   }
 
   FailureOr<std::string> expression(Operation &op) {
-    using P = arith::CmpFPredicate;
     return llvm::TypeSwitch<Operation *, FailureOr<std::string>>(&op)
         .Case([&](arith::ConstantOp c) -> FailureOr<std::string> {
           if (auto f = dyn_cast<FloatAttr>(c.getValue()))
@@ -365,30 +366,42 @@ private:
           return "(" + name(op.getOperand(0)) + " ? " + name(op.getOperand(1)) +
                  " : " + name(op.getOperand(2)) + ")";
         })
-        .Case([&](arith::CmpFOp cmp) -> FailureOr<std::string> {
-          switch (cmp.getPredicate()) {
-          case P::OLT:
-          case P::ULT:
-            return binary(op, "<");
-          case P::OLE:
-          case P::ULE:
-            return binary(op, "<=");
-          case P::OGT:
-          case P::UGT:
-            return binary(op, ">");
-          case P::OGE:
-          case P::UGE:
-            return binary(op, ">=");
-          case P::OEQ:
-          case P::UEQ:
-            return binary(op, "==");
-          case P::ONE:
-          case P::UNE:
-            return binary(op, "!=");
-          default:
-            return unsupported(op);
-          }
-        })
+        // C's <, == and > are false on NaN, so they give the ordered
+        // predicates; unordered ones add a NaN test. Integers are long long
+        // here: unsigned predicates compare the bits at the operands' width.
+        .Case<arith::CmpFOp, arith::CmpIOp>(
+            [&](Operation *) -> FailureOr<std::string> {
+              std::string x = name(op.getOperand(0)),
+                          y = name(op.getOperand(1));
+              Relations accepts;
+              std::vector<std::string> terms;
+              if (auto fcmp = dyn_cast<arith::CmpFOp>(op)) {
+                FloatComparison form = floatComparison(fcmp.getPredicate());
+                accepts = form.accepts;
+                if (form.unordered)
+                  terms = {x + " != " + x, y + " != " + y};
+              } else {
+                auto cmp = cast<arith::CmpIOp>(op);
+                accepts = integerRelations(cmp.getPredicate());
+                unsigned width = comparedWidth(cmp.getLhs().getType());
+                if (isUnsigned(cmp.getPredicate())) {
+                  std::string mask =
+                      width >= 64
+                          ? ""
+                          : " & " + std::to_string((1ull << width) - 1) + "ull";
+                  x = "((unsigned long long)" + x + mask + ")";
+                  y = "((unsigned long long)" + y + mask + ")";
+                }
+              }
+              if (accepts.less)
+                terms.push_back(x + " < " + y);
+              if (accepts.equal)
+                terms.push_back(x + " == " + y);
+              if (accepts.greater)
+                terms.push_back(x + " > " + y);
+              return terms.empty() ? std::string("false")
+                                   : "(" + llvm::join(terms, " || ") + ")";
+            })
         .Case([&](math::TanhOp) { return call(op, "tanhf"); })
         .Case([&](math::ExpOp) { return call(op, "expf"); })
         .Case([&](math::LogOp) { return call(op, "logf"); })

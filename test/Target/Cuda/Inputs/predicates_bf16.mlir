@@ -1,0 +1,33 @@
+// Inputs/predicates.mlir of the interpreter tests in bf16 (D = 64): unsigned and
+// NaN-sensitive comparisons in a score_mod body.
+func.func @attention(%q: tensor<?x4x?x64xbf16> {attn.dims = "B,H,T,Dk"},
+                     %k: tensor<?x4x?x64xbf16> {attn.dims = "B,H,S,Dk"},
+                     %v: tensor<?x4x?x64xbf16> {attn.dims = "B,H,S,Dv"})
+    -> tensor<?x4x?x64xbf16> {
+  %s = attn.score %q, %k
+      : (tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>) -> tensor<?x4x?x?xf32>
+  %c = attn.score_mod %s : tensor<?x4x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
+    %eight = arith.constant 8 : index
+    %d = arith.subi %t, %j : index
+    %far = arith.cmpi ugt, %d, %eight : index
+    %zero = arith.constant 0.0 : f32
+    %nan = arith.divf %zero, %zero : f32
+    %unordered = arith.cmpf ult, %x, %nan : f32
+    %ordered = arith.cmpf one, %x, %nan : f32
+    %two = arith.constant 2.0 : f32
+    %half = arith.constant 0.5 : f32
+    %shift = arith.constant 100.0 : f32
+    %down = arith.subf %x, %two : f32
+    %y = arith.select %far, %down, %x : f32
+    %halved = arith.mulf %y, %half : f32
+    %z = arith.select %unordered, %halved, %y : f32
+    %shifted = arith.addf %z, %shift : f32
+    %w = arith.select %ordered, %shifted, %z : f32
+    attn.yield %w : f32
+  }
+  %p = attn.softmax %c : tensor<?x4x?x?xf32>
+  %o = attn.aggregate %p, %v
+      : tensor<?x4x?x?xf32>, tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}
