@@ -47,7 +47,8 @@ VARIANTS = [
 
 # An unsigned compare of t - s (huge for keys after the query) and float
 # compares against a NaN: 2 off the score where s > t or t - s > 8, then
-# halved (ult against NaN holds; one against NaN does not, else +100).
+# halved (ult against NaN holds; one against NaN does not, else +100;
+# maximumf and minimumf return the NaN, else +100).
 PREDICATES_BODY = """    %eight = arith.constant 8 : index
     %d = arith.subi %t, %j : index
     %far = arith.cmpi ugt, %d, %eight : index
@@ -64,7 +65,11 @@ PREDICATES_BODY = """    %eight = arith.constant 8 : index
     %z = arith.select %unordered, %halved, %y : f32
     %shifted = arith.addf %z, %shift : f32
     %w = arith.select %ordered, %shifted, %z : f32
-    attn.yield %w : f32"""
+    %larger = arith.maximumf %x, %nan : f32
+    %smaller = arith.minimumf %x, %nan : f32
+    %propagated = arith.cmpf uno, %larger, %smaller : f32
+    %kept = arith.select %propagated, %w, %shifted : f32
+    attn.yield %kept : f32"""
 
 
 def mlir(v):

@@ -1264,8 +1264,13 @@ FailureOr<double> Interpreter::evaluateScalar(Operation *op,
       .Case([&](arith::MulFOp) { return x[0] * x[1]; })
       .Case([&](arith::DivFOp) { return x[0] / x[1]; })
       .Case([&](arith::NegFOp) { return -x[0]; })
-      .Case([&](arith::MaximumFOp) { return std::max(x[0], x[1]); })
-      .Case([&](arith::MinimumFOp) { return std::min(x[0], x[1]); })
+      // IEEE 754-2019 maximum and minimum, arith's semantics: NaN wins.
+      .Case([&](arith::MaximumFOp) {
+        return llvm::maximum(APFloat(x[0]), APFloat(x[1])).convertToDouble();
+      })
+      .Case([&](arith::MinimumFOp) {
+        return llvm::minimum(APFloat(x[0]), APFloat(x[1])).convertToDouble();
+      })
       .Case([&](arith::AddIOp) { return x[0] + x[1]; })
       .Case([&](arith::SubIOp) { return x[0] - x[1]; })
       .Case([&](arith::MulIOp) { return x[0] * x[1]; })

@@ -131,7 +131,7 @@ def predicates(q, k, v):
     """Inputs/predicates.mlir's score_mod under MLIR's comparison semantics,
     full attention: 2 off the score where t - s read as an unsigned index
     exceeds 8 (s > t, or t - s > 8), then halved (ult against NaN holds, one
-    against NaN does not)."""
+    against NaN does not, maximumf and minimumf return the NaN)."""
     B, H, T, D = q.shape
     S = k.shape[2]
     s = dot_scores(q, k, 1.0 / np.sqrt(D))

@@ -135,12 +135,16 @@ FailureOr<Expr> cpu::lowerScalarOp(Operation *op, ArrayRef<Expr> x) {
           [&](Operation *) -> FailureOr<Expr> { return x[0] * x[1]; })
       .Case([&](arith::DivFOp) -> FailureOr<Expr> { return x[0] / x[1]; })
       .Case([&](arith::NegFOp) -> FailureOr<Expr> { return -x[0]; })
-      .Case([&](arith::MaximumFOp) -> FailureOr<Expr> {
-        return Halide::max(x[0], x[1]);
-      })
-      .Case([&](arith::MinimumFOp) -> FailureOr<Expr> {
-        return Halide::min(x[0], x[1]);
-      })
+      // arith's maximumf and minimumf return a NaN operand; the test is
+      // strict, as for comparisons below.
+      .Case<arith::MaximumFOp, arith::MinimumFOp>(
+          [&](Operation *) -> FailureOr<Expr> {
+            Expr nan = Halide::is_nan(x[0]) || Halide::is_nan(x[1]);
+            Expr extreme = isa<arith::MaximumFOp>(op) ? Halide::max(x[0], x[1])
+                                                      : Halide::min(x[0], x[1]);
+            return Halide::strict_float(
+                Halide::select(nan, x[0] + x[1], extreme));
+          })
       .Case<arith::IndexCastOp, arith::IndexCastUIOp>(
           [&](Operation *) -> FailureOr<Expr> {
             return Halide::cast<int>(x[0]);

@@ -356,8 +356,14 @@ private:
         .Case([&](arith::DivFOp) { return binary(op, "/"); })
         .Case(
             [&](arith::NegFOp) { return "(-" + name(op.getOperand(0)) + ")"; })
-        .Case([&](arith::MaximumFOp) { return call(op, "fmaxf"); })
-        .Case([&](arith::MinimumFOp) { return call(op, "fminf"); })
+        // fmaxf and fminf drop a NaN operand; arith's maximumf and minimumf
+        // return it.
+        .Case<arith::MaximumFOp, arith::MinimumFOp>([&](Operation *) {
+          std::string x = name(op.getOperand(0)), y = name(op.getOperand(1));
+          return "(" + x + " != " + x + " || " + y + " != " + y + " ? " + x +
+                 " + " + y + " : " +
+                 call(op, isa<arith::MaximumFOp>(op) ? "fmaxf" : "fminf") + ")";
+        })
         .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp>(
             [&](Operation *) { return "(long long)" + name(op.getOperand(0)); })
         .Case<arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp>(

@@ -1,7 +1,8 @@
 // Comparisons whose MLIR semantics differ from C's plain operators: an
 // unsigned compare of t - s (negative, so huge, for keys after the query)
 // and float compares against a NaN the body computes (ult is true there,
-// one is false). Full attention, so both signs of t - s occur.
+// one is false); maximumf and minimumf return the NaN. Full attention, so
+// both signs of t - s occur.
 func.func @attention(%q: tensor<?x4x?x16xf32> {attn.dims = "B,H,T,Dk"},
                      %k: tensor<?x4x?x16xf32> {attn.dims = "B,H,S,Dk"},
                      %v: tensor<?x4x?x16xf32> {attn.dims = "B,H,S,Dv"})
@@ -26,7 +27,11 @@ func.func @attention(%q: tensor<?x4x?x16xf32> {attn.dims = "B,H,T,Dk"},
     %z = arith.select %unordered, %halved, %y : f32
     %shifted = arith.addf %z, %shift : f32
     %w = arith.select %ordered, %shifted, %z : f32
-    attn.yield %w : f32
+    %larger = arith.maximumf %x, %nan : f32
+    %smaller = arith.minimumf %x, %nan : f32
+    %propagated = arith.cmpf uno, %larger, %smaller : f32
+    %kept = arith.select %propagated, %w, %shifted : f32
+    attn.yield %kept : f32
   }
   %p = attn.softmax %c : tensor<?x4x?x?xf32>
   %o = attn.aggregate %p, %v

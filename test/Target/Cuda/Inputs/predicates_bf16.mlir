@@ -1,5 +1,5 @@
 // Inputs/predicates.mlir of the interpreter tests in bf16 (D = 64): unsigned and
-// NaN-sensitive comparisons in a score_mod body.
+// NaN-sensitive comparisons, maximumf and minimumf in a score_mod body.
 func.func @attention(%q: tensor<?x4x?x64xbf16> {attn.dims = "B,H,T,Dk"},
                      %k: tensor<?x4x?x64xbf16> {attn.dims = "B,H,S,Dk"},
                      %v: tensor<?x4x?x64xbf16> {attn.dims = "B,H,S,Dv"})
@@ -24,7 +24,11 @@ func.func @attention(%q: tensor<?x4x?x64xbf16> {attn.dims = "B,H,T,Dk"},
     %z = arith.select %unordered, %halved, %y : f32
     %shifted = arith.addf %z, %shift : f32
     %w = arith.select %ordered, %shifted, %z : f32
-    attn.yield %w : f32
+    %larger = arith.maximumf %x, %nan : f32
+    %smaller = arith.minimumf %x, %nan : f32
+    %propagated = arith.cmpf uno, %larger, %smaller : f32
+    %kept = arith.select %propagated, %w, %shifted : f32
+    attn.yield %kept : f32
   }
   %p = attn.softmax %c : tensor<?x4x?x?xf32>
   %o = attn.aggregate %p, %v
