@@ -19,7 +19,7 @@ Usage: bench/gpu/mla_cuda.py emit DIR [--compiler build/bin/attention-opt]
 --extra times a hand-modified copy of the 128-head source (SUBDIR/mla128.cu) beside
 ours, for trying a kernel change before it goes into the compiler.
 --flashmla builds DeepSeek's FlashMLA sm90 dense decode kernel from a checkout
-(its csrc/, with CUTLASS's include/ and tools/util/include/ under CHECKOUT/cutlass)
+(its csrc/, with the CUTLASS submodule in csrc/cutlass or CHECKOUT/cutlass)
 and checks and times it beside ours, as a peer.
 """
 import os
@@ -110,7 +110,10 @@ def flashmla_peer(root):
     scheduling metadata of the first call is reused, as its users do."""
     from torch.utils.cpp_extension import CUDA_HOME, load
     os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "9.0a")
-    csrc, cutlass = os.path.join(root, "csrc"), os.path.join(root, "cutlass")
+    csrc = os.path.join(root, "csrc")
+    # A git checkout has CUTLASS as the submodule csrc/cutlass.
+    cutlass = next(d for d in (os.path.join(csrc, "cutlass"), os.path.join(root, "cutlass"))
+                   if os.path.isdir(os.path.join(d, "include")))
     binding = os.path.join(root, "peer_binding.cpp")
     with open(binding, "w") as f:
         f.write(FLASHMLA_BINDING)
