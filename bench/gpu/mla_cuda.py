@@ -112,8 +112,10 @@ def flashmla_peer(root):
     os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "9.0a")
     csrc = os.path.join(root, "csrc")
     # A git checkout has CUTLASS as the submodule csrc/cutlass.
-    cutlass = next(d for d in (os.path.join(csrc, "cutlass"), os.path.join(root, "cutlass"))
-                   if os.path.isdir(os.path.join(d, "include")))
+    cutlass = next((d for d in (os.path.join(csrc, "cutlass"), os.path.join(root, "cutlass"))
+                    if os.path.isdir(os.path.join(d, "include"))), None)
+    if not cutlass:
+        sys.exit(f"--flashmla {root}: no CUTLASS in csrc/cutlass or cutlass/ (git submodule update --init)")
     binding = os.path.join(root, "peer_binding.cpp")
     with open(binding, "w") as f:
         f.write(FLASHMLA_BINDING)
