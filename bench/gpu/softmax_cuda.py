@@ -45,31 +45,16 @@ VARIANTS = [
     dict(name="predicates_d64", H=4, Hkv=4, D=64, Dv=64, dtype="bf16", mask="none", predicates=True),
 ]
 
-# An unsigned compare of t - s (huge for keys after the query) and float
-# compares against a NaN: 2 off the score where s > t or t - s > 8, then
-# halved (ult against NaN holds; one against NaN does not, else +100;
-# maximumf and minimumf return the NaN, else +100).
-PREDICATES_BODY = """    %eight = arith.constant 8 : index
-    %d = arith.subi %t, %j : index
-    %far = arith.cmpi ugt, %d, %eight : index
-    %zero = arith.constant 0.0 : f32
-    %nan = arith.divf %zero, %zero : f32
-    %unordered = arith.cmpf ult, %x, %nan : f32
-    %ordered = arith.cmpf one, %x, %nan : f32
-    %two = arith.constant 2.0 : f32
-    %half = arith.constant 0.5 : f32
-    %shift = arith.constant 100.0 : f32
-    %down = arith.subf %x, %two : f32
-    %y = arith.select %far, %down, %x : f32
-    %halved = arith.mulf %y, %half : f32
-    %z = arith.select %unordered, %halved, %y : f32
-    %shifted = arith.addf %z, %shift : f32
-    %w = arith.select %ordered, %shifted, %z : f32
-    %larger = arith.maximumf %x, %nan : f32
-    %smaller = arith.minimumf %x, %nan : f32
-    %propagated = arith.cmpf uno, %larger, %smaller : f32
-    %kept = arith.select %propagated, %w, %shifted : f32
-    attn.yield %kept : f32"""
+def predicates_body():
+    """The score_mod body of the CUDA test of comparisons
+    (test/Target/Cuda/Inputs/predicates_bf16.mlir: an unsigned compare of
+    t - s, float compares, maximumf and minimumf against a NaN); reference()
+    computes what it gives."""
+    with open(os.path.join(ROOT, "test", "Target", "Cuda", "Inputs", "predicates_bf16.mlir")) as f:
+        lines = f.read().splitlines()
+    first = next(i for i, line in enumerate(lines) if "^bb0" in line) + 1
+    last = next(i for i, line in enumerate(lines) if "attn.yield" in line)
+    return "\n".join(lines[first:last + 1])
 
 
 def mlir(v):
@@ -95,7 +80,7 @@ def mlir(v):
     if v.get("predicates"):
         lines += [f"  %s1 = attn.score_mod {cur} : {s} {{",
                   "  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):",
-                  PREDICATES_BODY, "  }"]
+                  predicates_body(), "  }"]
         cur = "%s1"
     if v["mask"] == "causal":
         lines.append(f"  %s2 = attn.mask {cur}, causal : {s}")

@@ -9,6 +9,7 @@
 #include "attn/Interpreter/Interpreter.h"
 
 #include "Attn/AttnOps.h"
+#include "attn/Support/Comparisons.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -1285,9 +1286,7 @@ FailureOr<double> Interpreter::evaluateScalar(Operation *op,
                                                APFloat(x[0]), APFloat(x[1])));
       })
       .Case([&](arith::CmpIOp cmp) -> FailureOr<double> {
-        unsigned width = cmp.getLhs().getType().isIndex()
-                             ? IndexType::kInternalStorageBitWidth
-                             : cmp.getLhs().getType().getIntOrFloatBitWidth();
+        unsigned width = comparedWidth(cmp.getLhs().getType());
         auto bits = [&](double v) {
           return APInt(64, uint64_t(int64_t(v)), /*isSigned=*/true)
               .trunc(width);

@@ -1,5 +1,4 @@
-//===- Comparisons.h - arith.cmpf/cmpi as the backends build them -*- C++
-//-*-===//
+//===- Comparisons.h - arith comparisons for the backends ------*- C++ -*-===//
 //
 // The generated code's comparison operators are not MLIR's predicates: C's
 // <, >, == are false on NaN, and they compare integers as signed. These
