@@ -804,7 +804,7 @@ static std::string headGateArray(const ChunkedLinear &a) {
     return "";
   std::string array = "__device__ const float kHeadGates[kHeads] = {";
   for (auto [i, value] : llvm::enumerate(a.headGates))
-    array += (i ? ", " : "") + llvm::formatv("{0:e9}f", value).str();
+    array += (i ? ", " : "") + floatLiteral(value);
   return array + "};\n";
 }
 
@@ -824,7 +824,7 @@ FailureOr<KernelParts> cuda::emitChunkedLinear(const ChunkedLinear &a,
       a.gates == ChunkedLinear::Key ? perKeyPieces() : scalarPieces(a);
   if (a.gates == ChunkedLinear::Key)
     pieces.decayWidth = a.keyDim;
-  std::string scale = llvm::formatv("{0:e9}f", a.scale).str();
+  std::string scale = floatLiteral(a.scale);
   std::vector<std::pair<StringRef, std::string>> common = {
       {"ELEM", elementTypeName(a.element).str()},
       {"DK", std::to_string(a.keyDim)},

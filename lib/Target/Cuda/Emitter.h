@@ -16,6 +16,11 @@ std::string
 substitute(llvm::StringRef text,
            llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> values);
 
+/// `value` as a CUDA C++ float expression: a literal when finite, else its
+/// f32 bit pattern through __uint_as_float (C++ has no literal for infinity
+/// or NaN, and the pattern needs no header under NVRTC).
+std::string floatLiteral(float value);
+
 /// The argument number of `value`, or failure with a diagnostic at `user`
 /// saying that `reader` reads the `role` straight from a function argument.
 mlir::FailureOr<unsigned> functionArgument(mlir::Value value,

@@ -18,6 +18,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace attn;
@@ -47,6 +48,14 @@ cuda::substitute(StringRef text,
     i = end;
   }
   return out;
+}
+
+std::string cuda::floatLiteral(float value) {
+  if (std::isfinite(value))
+    return llvm::formatv("{0:e9}f", value).str();
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return llvm::formatv("__uint_as_float(0x{0:X-8}u)", bits).str();
 }
 
 StringRef cuda::elementTypeName(Type type) {
@@ -342,7 +351,9 @@ private:
     return llvm::TypeSwitch<Operation *, FailureOr<std::string>>(&op)
         .Case([&](arith::ConstantOp c) -> FailureOr<std::string> {
           if (auto f = dyn_cast<FloatAttr>(c.getValue()))
-            return llvm::formatv("{0:e9}f", f.getValueAsDouble()).str();
+            return floatLiteral(f.getType().isF32()
+                                    ? f.getValue().convertToFloat()
+                                    : float(f.getValueAsDouble()));
           if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
             return std::to_string(i.getValue().getSExtValue()) + "ll";
           return unsupported(op);
@@ -760,7 +771,7 @@ LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
   // Without score mods the scale and log2(e) fold into one multiply.
   bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
   std::string scale =
-      llvm::formatv("{0:e9}f", hasMods ? a.scale : a.scale * M_LOG2E).str();
+      floatLiteral(hasMods ? a.scale : a.scale * M_LOG2E);
   std::string chain = "attnScoreChain<kMasked>(x * " + scale +
                       ", b, h, t, key, T, L)" +
                       (hasMods ? " * 1.44269504089f" : "");
