@@ -3,6 +3,7 @@
 #include "attn/Target/Cpu/CpuBackend.h"
 #include "Lowering.h"
 #include "attn/Interpreter/Interpreter.h"
+#include "attn/Target/Cpu/HostTarget.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -107,11 +108,14 @@ FailureOr<std::shared_ptr<Kernel>> getCompiledKernel(func::FuncOp function) {
   auto it = c.kernels.find(key);
   if (it != c.kernels.end())
     return it->second;
+  llvm::Expected<Halide::Target> target = compileTarget();
+  if (!target)
+    return function.emitError() << llvm::toString(target.takeError());
   FailureOr<std::shared_ptr<Kernel>> kernel = buildKernel(function);
   if (failed(kernel))
     return failure();
   try {
-    (*kernel)->pipeline.compile_jit(Halide::get_host_target());
+    (*kernel)->pipeline.compile_jit(*target);
   } catch (const Halide::Error &e) {
     return function.emitError()
            << "the CPU backend failed to compile the kernel: " << e.what();
@@ -234,8 +238,9 @@ FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
     outputs.emplace_back(storage, halideExtents);
   }
   try {
+    // Compiled for compileTarget(), which succeeded before the kernel was.
     kernel.pipeline.realize(Halide::Realization(outputs),
-                            Halide::get_host_target(), params);
+                            llvm::cantFail(compileTarget()), params);
   } catch (const Halide::Error &e) {
     return function.emitError() << "the CPU kernel failed: " << e.what();
   }
@@ -391,8 +396,20 @@ LogicalResult cpu::emitLibrary(func::FuncOp function, StringRef directory,
   std::string halideName = kernelName + "_halide";
   llvm::SmallString<256> prefix(directory);
   llvm::sys::path::append(prefix, halideName);
+  Halide::Target halideTarget;
+  if (target == "host") {
+    llvm::Expected<Halide::Target> host = compileTarget();
+    if (!host)
+      return function.emitError() << llvm::toString(host.takeError());
+    halideTarget = *host;
+  } else if (!Halide::Target::validate_target_string(target.str())) {
+    return function.emitError()
+           << "'" << target << "' is not a Halide target (e.g. host, "
+           << "x86-64-linux-avx-avx2-f16c-fma-sse41, arm-64-linux)";
+  } else {
+    halideTarget = Halide::Target(target.str());
+  }
   try {
-    Halide::Target halideTarget(target.str());
     std::vector<Halide::Argument> args((*kernel)->inputs.begin(),
                                        (*kernel)->inputs.end());
     // The lowered statement is the listing a user reads to see the loops.

@@ -8,6 +8,7 @@
 
 #include "Lowering.h"
 #include "attn/Support/Comparisons.h"
+#include "attn/Target/Cpu/HostTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -36,6 +37,16 @@ Halide::Func LoweringContext::newFunc(Operation *op, StringRef suffix) {
   std::replace(name.begin(), name.end(), '.', '_');
   return Halide::Func(name + suffix.str() + "_" +
                       std::to_string(funcCounter++));
+}
+
+int cpu::vectorLanes() {
+  // A refused ATTN_CPU_TARGET has been reported before any lowering.
+  llvm::Expected<Halide::Target> target = compileTarget();
+  if (!target) {
+    llvm::consumeError(target.takeError());
+    return Halide::get_host_target().natural_vector_size<float>();
+  }
+  return target->natural_vector_size<float>();
 }
 
 std::string cpu::locationText(Location loc) {
