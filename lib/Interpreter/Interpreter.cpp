@@ -149,8 +149,10 @@ void aggregateValues(const Tensor &w, const Tensor &v, Tensor &out) {
     for (int64_t h = 0; h < Hq; ++h)
       for (int64_t t = 0; t < T; ++t)
         for (int64_t s = 0; s < S; ++s) {
+          // A key of weight 0 (masked, or a probability that underflowed)
+          // contributes nothing, even where its value is NaN or infinite.
           double weight = w.at({b, h, t, s});
-          if (isMasked(weight))
+          if (isMasked(weight) || weight == 0)
             continue;
           for (int64_t d = 0; d < Dv; ++d)
             out.at({b, h, t, d}) +=

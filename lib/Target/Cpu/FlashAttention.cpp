@@ -39,20 +39,11 @@ constexpr int kKeyTile = kFlashKeyTile;
 /// when the softmax input is not such a chain over an undecayed score.
 FailureOr<std::pair<ScoreOp, SmallVector<Operation *>>>
 matchScoreChain(Value scores) {
-  SmallVector<Operation *> chain;
-  while (Operation *def = scores.getDefiningOp()) {
-    if (auto score = dyn_cast<ScoreOp>(def)) {
-      if (score.getGate())
-        return failure();
-      std::reverse(chain.begin(), chain.end());
-      return std::make_pair(score, chain);
-    }
-    if (!isa<MaskOp, BlockMaskOp, ScoreModOp>(def))
-      return failure();
-    chain.push_back(def);
-    scores = def->getOperand(0);
-  }
-  return failure();
+  auto [root, chain] = scoreChainOf(scores);
+  auto score = root.getDefiningOp<ScoreOp>();
+  if (!score || score.getGate())
+    return failure();
+  return std::make_pair(score, chain);
 }
 
 /// keyTileMayBeVisible for an attn.mask of scores of `shape`.
@@ -137,12 +128,13 @@ std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
   // The score chain, exactly as the generic lowering applies it.
   kernel.chain = [&, chain = chain](Expr score, Expr b, Expr h, Expr t,
                                     Expr s) {
+    ChainScore value{score, Halide::Internal::const_true()};
     for (Operation *op : chain) {
-      score = applyScoreOp(op, ctx, score, b, h, t, s, scoreShape);
-      if (!score.defined())
+      value = applyScoreOp(op, ctx, value, b, h, t, s, scoreShape);
+      if (!value.score.defined())
         break;
     }
-    return score;
+    return value;
   };
   kernel.tileVisible = [&, chain = chain](Expr kt, Expr tFirst, Expr tLast,
                                           Expr, Expr b) {
@@ -200,12 +192,13 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
         k({b, sharedHead(hShared, H, k.shape[1]), keyClamped, dk});
   }
 
-  Expr masked = kernel.chain(block(si, ti, r, to, g, b), b, hq, tq, keyClamped);
-  if (!masked.defined())
+  ChainScore chainedScore =
+      kernel.chain(block(si, ti, r, to, g, b), b, hq, tq, keyClamped);
+  if (!chainedScore.score.defined())
     return std::nullopt;
   Func chained = ctx.newFunc(op, "_flash_masked");
-  chained(si, ti, r, to, g, b) =
-      Halide::select(key < S, masked, minusInfinity());
+  chained(si, ti, r, to, g, b) = Halide::select(
+      key < S && chainedScore.kept, chainedScore.score, minusInfinity());
 
   RDom rs(0, kKeyTile, "rs");
   Func tileMax = ctx.newFunc(op, "_flash_tile_max");

@@ -110,11 +110,9 @@ std::vector<Halide::Expr>
 resultShape(LoweringContext &ctx, mlir::Operation *op, mlir::ShapedType type,
             const std::vector<Halide::Expr> &computed);
 
-/// Floats per vector register of the host (8 with AVX2, 16 with AVX-512, 4
-/// with NEON): the width every schedule vectorizes with.
-inline int vectorLanes() {
-  return Halide::get_host_target().natural_vector_size<float>();
-}
+/// Floats per vector register of the target compiled for (8 with AVX2, 16
+/// with AVX-512, 4 with NEON): the width every schedule vectorizes with.
+int vectorLanes();
 
 /// Generic schedule of a Func computed whole: parallel over its outermost
 /// dimension, vectorized along the innermost in every stage where it stays a
@@ -135,13 +133,31 @@ inline Halide::Expr minusInfinity() {
   return Halide::Expr(-std::numeric_limits<float>::infinity());
 }
 
+/// A score of the chain and whether the chain so far keeps it. Masked
+/// scores are tracked by this predicate, never by comparing values with
+/// -inf: Halide assumes floats are finite and folds such comparisons away.
+struct ChainScore {
+  Halide::Expr score;
+  Halide::Expr kept;
+  /// The score as the ops' tensors hold it: -inf where masked.
+  Halide::Expr value() const {
+    return Halide::select(kept, score, minusInfinity());
+  }
+};
+
 /// The score chain between an attn.score and a softmax: masks, block masks
 /// and score mods applied element by element. Lowered generically and fused
-/// into the softmax attention kernel by the same code.
-Halide::Expr applyScoreOp(mlir::Operation *op, LoweringContext &ctx,
-                          Halide::Expr score, Halide::Expr b, Halide::Expr h,
-                          Halide::Expr t, Halide::Expr s,
-                          const std::vector<Halide::Expr> &scoreShape);
+/// into the softmax attention kernel by the same code. The score is
+/// undefined when `op` cannot be lowered.
+ChainScore applyScoreOp(mlir::Operation *op, LoweringContext &ctx,
+                        ChainScore in, Halide::Expr b, Halide::Expr h,
+                        Halide::Expr t, Halide::Expr s,
+                        const std::vector<Halide::Expr> &scoreShape);
+
+/// The chain ops (mask, block_mask, score_mod) that end in `scores`, in
+/// program order, and the value the first of them reads.
+std::pair<mlir::Value, llvm::SmallVector<mlir::Operation *>>
+scoreChainOf(mlir::Value scores);
 
 /// Whether a mask of `kind` keeps key s for the query at position p (keys
 /// past the sequence end aside).
@@ -191,10 +207,10 @@ struct FlashAttention {
   std::vector<std::pair<HTensor, HTensor>> pairs;
   HTensor values;
   float scale;
-  /// The score of (b, h, t, s) after the masks and mods (-inf if masked); an
-  /// undefined Expr when it cannot be lowered.
-  std::function<Halide::Expr(Halide::Expr score, Halide::Expr b, Halide::Expr h,
-                             Halide::Expr t, Halide::Expr s)>
+  /// The score of (b, h, t, s) after the masks and mods, with whether they
+  /// keep it; an undefined score when it cannot be lowered.
+  std::function<ChainScore(Halide::Expr score, Halide::Expr b, Halide::Expr h,
+                           Halide::Expr t, Halide::Expr s)>
       chain;
   /// False only where the chain hides every key of key tile `kt` from every
   /// query of a query tile: queries [tFirst, tLast] of batch entry `b`, of

@@ -69,11 +69,26 @@ Expr cpu::positionKeeps(MaskKind kind, int size, int stride, Expr s, Expr p) {
   return Halide::Internal::const_true();
 }
 
-Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
-                       Expr h, Expr t, Expr s, const std::vector<Expr> &shape) {
+std::pair<Value, SmallVector<Operation *>> cpu::scoreChainOf(Value scores) {
+  SmallVector<Operation *> chain;
+  while (Operation *def = scores.getDefiningOp()) {
+    if (!isa<MaskOp, BlockMaskOp, ScoreModOp>(def))
+      break;
+    chain.push_back(def);
+    scores = def->getOperand(0);
+  }
+  std::reverse(chain.begin(), chain.end());
+  return {scores, chain};
+}
+
+ChainScore cpu::applyScoreOp(Operation *op, LoweringContext &ctx, ChainScore in,
+                             Expr b, Expr h, Expr t, Expr s,
+                             const std::vector<Expr> &shape) {
   Expr B = shape[0], H = shape[1], T = shape[2], S = shape[3];
-  Expr masked = minusInfinity();
-  return llvm::TypeSwitch<Operation *, Expr>(op)
+  auto keepIf = [&](Expr keep) {
+    return ChainScore{in.score, in.kept && keep};
+  };
+  return llvm::TypeSwitch<Operation *, ChainScore>(op)
       .Case([&](MaskOp mask) {
         bool compressed = mask.getKind() == MaskKind::compressed;
         Expr L = compressed ? T : S;
@@ -83,10 +98,9 @@ Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
                                         : std::optional<Expr>(S));
         // Compressed keys count blocks, not tokens.
         Expr keep = compressed ? Halide::Internal::const_true() : s < L;
-        keep =
+        return keepIf(
             keep && positionKeeps(mask.getKind(), mask.getSize().value_or(0),
-                                  mask.getStride().value_or(0), s, L - T + t);
-        return Halide::select(keep, score, masked);
+                                  mask.getStride().value_or(0), s, L - T + t));
       })
       .Case([&](BlockMaskOp blockMask) {
         const HTensor &idx = ctx.get(blockMask.getIndices());
@@ -97,33 +111,32 @@ Expr cpu::applyScoreOp(Operation *op, LoweringContext &ctx, Expr score, Expr b,
                     "the heads are not a multiple of the index rows");
         Halide::Func selected = selectedBlocks(ctx, op, idx);
         int block = blockMask.getBlock();
-        return Halide::select(
-            selected(s / block, t, sharedHead(h, H, G), b) != 0, score, masked);
+        return keepIf(selected(s / block, t, sharedHead(h, H, G), b) != 0);
       })
       .Case([&](ScoreModOp mod) {
+        // Masked scores stay masked: the body's value there is never used.
         Block &body = mod.getBody().front();
         llvm::DenseMap<Value, Expr> scalars;
-        Expr args[] = {score, b, h, t, s};
+        Expr args[] = {in.score, b, h, t, s};
         for (auto [arg, value] : llvm::zip(body.getArguments(), args))
           scalars[arg] = value;
-        Expr result;
         for (Operation &inner : body) {
           std::vector<Expr> operands;
           for (Value v : inner.getOperands())
             operands.push_back(scalars.lookup(v));
-          if (isa<YieldOp>(inner)) {
-            result = Halide::cast<float>(operands[0]);
-            break;
-          }
+          if (isa<YieldOp>(inner))
+            return ChainScore{Halide::cast<float>(operands[0]), in.kept};
           // Verified bodies hold only ops lowerScalarOp knows.
           FailureOr<Expr> value = lowerScalarOp(&inner, operands);
           if (failed(value))
-            return Expr();
+            break;
           scalars[inner.getResult(0)] = *value;
         }
-        return Halide::select(score == masked, score, result);
+        return ChainScore{Expr(), in.kept};
       })
-      .Default([](Operation *) { return Expr(); });
+      .Default([&](Operation *) {
+        return ChainScore{Expr(), in.kept};
+      });
 }
 
 namespace {
@@ -150,17 +163,22 @@ LogicalResult lowerScore(ScoreOp op, LoweringContext &ctx) {
   return success();
 }
 
-/// mask, block_mask and score_mod: the element-wise score chain.
-LogicalResult lowerScoreChainOp(Operation *op, Value scores,
-                                LoweringContext &ctx) {
-  HTensor in = ctx.get(scores);
+/// mask, block_mask and score_mod: the element-wise score chain, applied
+/// whole from the value it starts at, so that what is masked is known by
+/// predicate rather than by reading -inf back.
+LogicalResult lowerScoreChainOp(Operation *op, LoweringContext &ctx) {
+  auto [root, chain] = scoreChainOf(op->getResult(0));
+  HTensor in = ctx.get(root);
   IndexVars idx(4);
   HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
-  Expr value = applyScoreOp(op, ctx, in(idx.exprs()), idx[0], idx[1], idx[2],
-                            idx[3], in.shape);
-  if (!value.defined())
-    return failure();
-  out.func(idx.halide) = value;
+  ChainScore value{in(idx.exprs()), Halide::Internal::const_true()};
+  for (Operation *link : chain) {
+    value = applyScoreOp(link, ctx, value, idx[0], idx[1], idx[2], idx[3],
+                         in.shape);
+    if (!value.score.defined())
+      return failure();
+  }
+  out.func(idx.halide) = value.value();
   scheduleRoot(out);
   ctx.set(op->getResult(0), out);
   return success();
@@ -253,15 +271,10 @@ cpu::lowerSoftmaxAttentionOp(Operation *op, LoweringContext &ctx) {
           return std::nullopt; // per-key decay: the linear family
         return lowerScore(score, ctx);
       })
-      .Case([&](MaskOp mask) -> std::optional<LogicalResult> {
-        return lowerScoreChainOp(op, mask.getScores(), ctx);
-      })
-      .Case([&](BlockMaskOp mask) -> std::optional<LogicalResult> {
-        return lowerScoreChainOp(op, mask.getScores(), ctx);
-      })
-      .Case([&](ScoreModOp mod) -> std::optional<LogicalResult> {
-        return lowerScoreChainOp(op, mod.getScores(), ctx);
-      })
+      .Case<MaskOp, BlockMaskOp, ScoreModOp>(
+          [&](Operation *) -> std::optional<LogicalResult> {
+            return lowerScoreChainOp(op, ctx);
+          })
       .Case([&](SoftmaxOp softmax) -> std::optional<LogicalResult> {
         return lowerSoftmax(softmax, ctx);
       })

@@ -329,9 +329,9 @@ LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
   kernel.scale = scale;
   kernel.shape = outShape;
   kernel.chain = [&](Expr score, Expr b, Expr h, Expr t, Expr s) {
-    Expr keep = positionKeeps(MaskKind::causal, 0, 0, s, t) &&
-                selected(s / selectBlock, t, h / groupSize, b) != 0;
-    return Halide::select(keep, score, minusInfinity());
+    return ChainScore{score,
+                      positionKeeps(MaskKind::causal, 0, 0, s, t) &&
+                          selected(s / selectBlock, t, h / groupSize, b) != 0};
   };
   // One head per tile (no head groups): query tile tFirst / kFlashQueryTile.
   kernel.tileVisible = [&](Expr kt, Expr tFirst, Expr tLast, Expr h, Expr b) {
@@ -343,9 +343,8 @@ LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
 
   // Window branch: the last `window` tokens.
   kernel.chain = [&](Expr score, Expr, Expr, Expr t, Expr s) {
-    return Halide::select(
-        positionKeeps(MaskKind::sliding_window, window, 0, s, t), score,
-        minusInfinity());
+    return ChainScore{score,
+                      positionKeeps(MaskKind::sliding_window, window, 0, s, t)};
   };
   kernel.tileVisible = [&](Expr kt, Expr tFirst, Expr tLast, Expr, Expr) {
     return keyTileMayBeVisible(MaskKind::sliding_window, window, 0,
