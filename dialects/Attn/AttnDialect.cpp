@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -58,5 +59,43 @@ LogicalResult StateType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!isa<FloatType>(elementType))
     return emitError() << "state element type must be a float, got "
                        << elementType;
+  return success();
+}
+
+// `attn.dims = "B,Hq,T,Dk"` names each dimension of a tensor argument, so the
+// tools can size dynamic ones by name; a wrong count is an error at the
+// argument.
+LogicalResult AttnDialect::verifyRegionArgAttribute(Operation *op,
+                                                    unsigned regionIndex,
+                                                    unsigned argIndex,
+                                                    NamedAttribute attribute) {
+  Region &region = op->getRegion(regionIndex);
+  Location loc =
+      region.empty() ? op->getLoc() : region.getArgument(argIndex).getLoc();
+  if (attribute.getName() != "attn.dims")
+    return emitError(loc) << "unknown argument attribute '"
+                          << attribute.getName().getValue()
+                          << "'; attn takes attn.dims";
+  auto names = dyn_cast<StringAttr>(attribute.getValue());
+  if (!names)
+    return emitError(loc) << "attn.dims must be a string such as "
+                             "\"B,Hq,T,Dk\"";
+  Type type;
+  if (auto function = dyn_cast<FunctionOpInterface>(op);
+      function && regionIndex == 0 && argIndex < function.getNumArguments())
+    type = function.getArgumentTypes()[argIndex];
+  else if (!region.empty())
+    type = region.getArgument(argIndex).getType();
+  auto shaped = dyn_cast_or_null<RankedTensorType>(type);
+  SmallVector<StringRef> parts;
+  llvm::SplitString(names.getValue(), parts, ", ");
+  if (!shaped)
+    return emitError(loc) << "attn.dims names the dimensions of a ranked "
+                             "tensor, not of "
+                          << type;
+  if (parts.size() != size_t(shaped.getRank()))
+    return emitError(loc) << "attn.dims \"" << names.getValue() << "\" names "
+                          << parts.size() << " dimensions of a rank-"
+                          << shaped.getRank() << " tensor";
   return success();
 }

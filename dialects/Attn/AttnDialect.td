@@ -27,6 +27,8 @@ def Attn_Dialect : Dialect {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
   let useDefaultTypePrinterParser = 1;
+  // `attn.dims` names the dimensions of a function argument for the tools.
+  let hasRegionArgAttrVerify = 1;
 }
 
 //===----------------------------------------------------------------------===//

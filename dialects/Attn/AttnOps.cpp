@@ -331,16 +331,19 @@ LogicalResult ScoreModOp::verifyRegions() {
   if (!yield || yield.getValues().size() != 1 ||
       yield.getValues()[0].getType() != element)
     return emitOpError() << "body must yield one " << element;
-  // The body is a scalar function. An unregistered op has no dialect; a
+  // The body is a scalar function of the ops every backend implements; a
   // tensor could never be turned back into the scalar that is yielded.
   auto scalar = [](Type t) { return t.isIntOrIndexOrFloat(); };
   for (Operation &inner : body.without_terminator())
-    if (!isa_and_present<arith::ArithDialect, math::MathDialect>(
-            inner.getDialect()) ||
+    if (!ScoreModOps::contains(&inner) ||
         !llvm::all_of(inner.getOperandTypes(), scalar) ||
         !llvm::all_of(inner.getResultTypes(), scalar))
-      return inner.emitOpError("is not allowed in a score_mod body: only "
-                               "arith and math ops on scalars are");
+      return inner.emitOpError(
+          "is not allowed in a score_mod body: it takes these ops on "
+          "scalars: arith.constant, addf, subf, mulf, divf, negf, maximumf, "
+          "minimumf, addi, subi, muli, index_cast, index_castui, sitofp, "
+          "uitofp, extf, truncf, select, cmpf, cmpi; math.tanh, exp, exp2, "
+          "log, log2, sqrt, rsqrt, absf, powf, sin, cos");
   return success();
 }
 
@@ -489,6 +492,9 @@ LogicalResult ChunkedScanOp::verify() {
     return failure();
   if (!std::isfinite(getScale().convertToDouble()))
     return emitOpError("scale must be finite");
+  if (getChunk() > kMaxChunk)
+    return emitOpError() << "chunk must lie in [1, " << kMaxChunk
+                         << "]: each chunk is a dense chunk x chunk block";
   Value states = getChunkStates();
   if (getMaterialized() != static_cast<bool>(states))
     return emitOpError("returns the per-chunk states exactly when "
@@ -776,10 +782,10 @@ LogicalResult PagedCacheOp::verify() {
     return emitOpError("cache elements must be the pages' elements");
   int64_t m = dimSize(table, 1), p = dimSize(pages, 1);
   int64_t slots = known(m) && known(p) ? m * p : ShapedType::kDynamic;
-  return shapeIs(*this, getCache().getType(),
-                 {dimSize(table, 0), dimSize(pages, 2), slots,
-                  dimSize(pages, 3)},
-                 "cache");
+  return shapeIs(
+      *this, getCache().getType(),
+      {dimSize(table, 0), dimSize(pages, 2), slots, dimSize(pages, 3)},
+      "cache");
 }
 
 #define GET_OP_CLASSES

@@ -32,6 +32,30 @@ int64_t dimSize(mlir::Type type, unsigned i);
 /// third extent against the merge keeps a dynamic one in the middle from
 /// hiding two static extents that differ.
 int64_t mergeDimSizes(int64_t a, int64_t b);
+
+/// The scalar ops a score_mod body may hold. The verifier accepts exactly
+/// these, and the interpreter and every backend implement each one, so a
+/// program that verifies never fails late for an op a backend lacks.
+template <typename... Ops> struct OpList {
+  static bool contains(mlir::Operation *op) { return mlir::isa<Ops...>(op); }
+  static constexpr size_t size = sizeof...(Ops);
+};
+using ScoreModOps =
+    OpList<mlir::arith::ConstantOp, mlir::arith::AddFOp, mlir::arith::SubFOp,
+           mlir::arith::MulFOp, mlir::arith::DivFOp, mlir::arith::NegFOp,
+           mlir::arith::MaximumFOp, mlir::arith::MinimumFOp,
+           mlir::arith::AddIOp, mlir::arith::SubIOp, mlir::arith::MulIOp,
+           mlir::arith::IndexCastOp, mlir::arith::IndexCastUIOp,
+           mlir::arith::SIToFPOp, mlir::arith::UIToFPOp, mlir::arith::ExtFOp,
+           mlir::arith::TruncFOp, mlir::arith::SelectOp, mlir::arith::CmpFOp,
+           mlir::arith::CmpIOp, mlir::math::TanhOp, mlir::math::ExpOp,
+           mlir::math::Exp2Op, mlir::math::LogOp, mlir::math::Log2Op,
+           mlir::math::SqrtOp, mlir::math::RsqrtOp, mlir::math::AbsFOp,
+           mlir::math::PowFOp, mlir::math::SinOp, mlir::math::CosOp>;
+
+/// The largest chunk of attn.chunked_scan: each chunk is a dense
+/// chunk x chunk block.
+constexpr int64_t kMaxChunk = 4096;
 } // namespace attn
 
 #endif // ATTN_ATTNOPS_H

@@ -90,9 +90,10 @@ struct ChunkPass : public attn::impl::ChunkBase<ChunkPass> {
   using ChunkBase::ChunkBase;
 
   void runOnOperation() override {
-    if (chunkSize <= 0) {
-      getOperation().emitError() << "attn-chunk: chunk-size must be positive, "
-                                 << "got " << chunkSize.getValue();
+    if (chunkSize <= 0 || chunkSize > kMaxChunk) {
+      getOperation().emitError()
+          << "attn-chunk: chunk-size must lie in [1, " << kMaxChunk << "], got "
+          << chunkSize.getValue();
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

@@ -1,7 +1,9 @@
 // RUN: attention-opt %s -split-input-file --attn-chunk="chunk-size=16" | FileCheck %s
 // RUN: attention-opt %s -split-input-file --attn-chunk="chunk-size=32 materialize-states=true" | FileCheck %s --check-prefix=MAT
 // RUN: not attention-opt %s -split-input-file --attn-chunk="chunk-size=0" 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: error: attn-chunk: chunk-size must be positive, got 0
+// ZERO: error: attn-chunk: chunk-size must lie in [1, 4096], got 0
+// RUN: not attention-opt %s -split-input-file --attn-chunk="chunk-size=9223372036854775807" 2>&1 | FileCheck %s --check-prefix=HUGE
+// HUGE: error: attn-chunk: chunk-size must lie in [1, 4096], got 9223372036854775807
 
 // The gated recurrence becomes one chunked scan with the read's scale; the
 // per-chunk states exist only when materialized.

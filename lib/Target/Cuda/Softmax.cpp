@@ -375,7 +375,7 @@ private:
                  " + " + y + " : " +
                  call(op, isa<arith::MaximumFOp>(op) ? "fmaxf" : "fminf") + ")";
         })
-        .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp>(
+        .Case<arith::IndexCastOp, arith::IndexCastUIOp>(
             [&](Operation *) { return "(long long)" + name(op.getOperand(0)); })
         .Case<arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp, arith::TruncFOp>(
             [&](Operation *) { return "(float)" + name(op.getOperand(0)); })
@@ -421,9 +421,15 @@ private:
             })
         .Case([&](math::TanhOp) { return call(op, "tanhf"); })
         .Case([&](math::ExpOp) { return call(op, "expf"); })
+        .Case([&](math::Exp2Op) { return call(op, "exp2f"); })
         .Case([&](math::LogOp) { return call(op, "logf"); })
+        .Case([&](math::Log2Op) { return call(op, "log2f"); })
         .Case([&](math::SqrtOp) { return call(op, "sqrtf"); })
+        .Case([&](math::RsqrtOp) { return call(op, "rsqrtf"); })
         .Case([&](math::AbsFOp) { return call(op, "fabsf"); })
+        .Case([&](math::PowFOp) { return call(op, "powf"); })
+        .Case([&](math::SinOp) { return call(op, "sinf"); })
+        .Case([&](math::CosOp) { return call(op, "cosf"); })
         .Default([&](Operation *) { return unsupported(op); });
   }
 

@@ -386,7 +386,7 @@ func.func @score_mod_yield_type(%s: tensor<?x8x?x?xf32>) {
 func.func @score_mod_non_arith(%s: tensor<?x8x?x?xf32>) {
   %0 = attn.score_mod %s : tensor<?x8x?x?xf32> {
   ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
-    // expected-error @+1 {{'tensor.empty' op is not allowed in a score_mod body: only arith and math ops on scalars are}}
+    // expected-error @+1 {{'tensor.empty' op is not allowed in a score_mod body: it takes these ops on scalars}}
     %e = tensor.empty() : tensor<4xf32>
     attn.yield %x : f32
   }
@@ -398,9 +398,38 @@ func.func @score_mod_non_arith(%s: tensor<?x8x?x?xf32>) {
 func.func @score_mod_tensor_arith(%s: tensor<?x8x?x?xf32>) {
   %0 = attn.score_mod %s : tensor<?x8x?x?xf32> {
   ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
-    // expected-error @+1 {{'arith.constant' op is not allowed in a score_mod body: only arith and math ops on scalars are}}
+    // expected-error @+1 {{'arith.constant' op is not allowed in a score_mod body: it takes these ops on scalars}}
     %c = arith.constant dense<1.0> : tensor<4xf32>
     attn.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+// arith ops that no backend implements are refused where they are written.
+func.func @score_mod_extui(%s: tensor<?x8x?x?xf32>) {
+  %0 = attn.score_mod %s : tensor<?x8x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
+    %c = arith.cmpi ult, %t, %j : index
+    // expected-error @+1 {{'arith.extui' op is not allowed in a score_mod body: it takes these ops on scalars}}
+    %e = arith.extui %c : i1 to i32
+    attn.yield %x : f32
+  }
+  return
+}
+
+// -----
+
+func.func @score_mod_ori(%s: tensor<?x8x?x?xf32>) {
+  %0 = attn.score_mod %s : tensor<?x8x?x?xf32> {
+  ^bb0(%x: f32, %b: index, %h: index, %t: index, %j: index):
+    %c = arith.cmpi ult, %t, %j : index
+    %d = arith.cmpi eq, %b, %h : index
+    // expected-error @+1 {{'arith.ori' op is not allowed in a score_mod body: it takes these ops on scalars}}
+    %e = arith.ori %c, %d : i1
+    %y = arith.select %e, %x, %x : f32
+    attn.yield %y : f32
   }
   return
 }
@@ -1736,6 +1765,17 @@ func.func @chunked_scan_missing_states(%q: tensor<?x4x?x64xf32>,
 
 // -----
 
+func.func @chunked_scan_chunk_too_large(%q: tensor<?x4x?x64xf32>,
+    %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{chunk must lie in [1, 4096]: each chunk is a dense chunk x chunk block}}
+  %o, %s = attn.chunked_scan %q, %k, %v chunk 9223372036854775807 scale 1.0
+      : (tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>)
+      -> (tensor<?x4x?x64xf32>, tensor<?x4x64x64xf32>)
+  return
+}
+
+// -----
+
 func.func @chunked_scan_chunk_count(%q: tensor<1x4x100x64xf32>,
     %k: tensor<1x4x100x64xf32>, %v: tensor<1x4x100x64xf32>) {
   // expected-error @+1 {{chunk states chunk size mismatch: 3 vs 4}}
@@ -1821,5 +1861,26 @@ func.func @paged_cache_table(%pages: tensor<?x16x2x128xf32>, %table: tensor<?x?x
   // expected-error @+1 {{operand #1 must be 2D tensor of signless integer values}}
   %0 = attn.paged_cache %pages, %table
       : tensor<?x16x2x128xf32>, tensor<?x?xf32> -> tensor<?x2x?x128xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{attn.dims "B,H,T" names 3 dimensions of a rank-4 tensor}}
+func.func @dims_count(%q: tensor<?x2x?x8xf32> {attn.dims = "B,H,T"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{attn.dims must be a string such as "B,Hq,T,Dk"}}
+func.func @dims_not_string(%q: tensor<?x2x?x8xf32> {attn.dims = 4 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown argument attribute 'attn.dim'; attn takes attn.dims}}
+func.func @dims_misspelled(%q: tensor<?x2x?x8xf32> {attn.dim = "B,H,T,D"}) {
   return
 }
