@@ -9,3 +9,10 @@ build=${BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 ninja -C "$build" check-attention
 ctest --test-dir "$build" --output-on-failure
+# The CPU backend's tests again under each lower Halide target this machine
+# can run (AVX-512 Skylake level, plain AVX2), so that a failure specific to
+# one instruction-set level shows on any machine CI lands on.
+"$build/bin/attention-run" --print-cpu-targets | tail -n +2 | while read -r target; do
+  echo "test.sh: Target/Cpu under $target"
+  /usr/lib/llvm-22/bin/lit -sv --param cpu_target="$target" "$build/test/Target/Cpu"
+done

@@ -12,6 +12,12 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attn_obj_root, "test")
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
+
+# The CPU backend compiles for the Halide target ATTN_CPU_TARGET names, else
+# the host's: scripts/test.sh runs Target/Cpu again under each lower x86 level
+# the machine can run (--param cpu_target=...).
+if lit_config.params.get("cpu_target"):
+    config.environment["ATTN_CPU_TARGET"] = lit_config.params["cpu_target"]
 llvm_config.use_default_substitutions()
 
 # The independent reference uses Debian's python3-numpy, which lives with the

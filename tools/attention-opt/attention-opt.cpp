@@ -20,6 +20,7 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -62,12 +63,20 @@ static const char *kHelp =
 
 /// Runs the command line's passes, then compiles every function for the
 /// --emit target.
-static LogicalResult emitFunctions(StringRef inputFilename,
-                                   StringRef directory,
+static LogicalResult emitFunctions(StringRef inputFilename, StringRef directory,
                                    DialectRegistry &registry) {
   if (directory.empty() || directory == "-")
     return llvm::errs() << "attention-opt: --emit=" << emit
                         << " needs -o DIR\n",
+           failure();
+  if (std::error_code ec = llvm::sys::fs::create_directories(directory))
+    return llvm::errs() << "attention-opt: cannot create the directory '"
+                        << directory << "': " << ec.message() << "\n",
+           failure();
+  if (!llvm::sys::fs::is_directory(directory))
+    return llvm::errs() << "attention-opt: -o " << directory
+                        << " is not a directory; --emit=" << emit
+                        << " writes several files into one\n",
            failure();
   std::optional<attn::cuda::Arch> arch = attn::cuda::parseArch(cudaArch);
   if (!arch)

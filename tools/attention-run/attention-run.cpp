@@ -44,7 +44,7 @@ cl::OptionCategory category("attention-run options");
 /// The largest size --dim and --lengths take.
 constexpr int64_t kMaxSize = int64_t(1) << 24;
 
-cl::list<std::string> positional(cl::Positional, cl::OneOrMore,
+cl::list<std::string> positional(cl::Positional, cl::ZeroOrMore,
                                  cl::desc("FILE.mlir [more --inputs files]"),
                                  cl::cat(category));
 cl::opt<std::string> functionName("function", cl::init("attention"),
@@ -109,6 +109,15 @@ cl::opt<std::string> sweep(
     cl::desc("with --random-inputs and --check or --compare-pipeline: check "
              "each set of sizes in turn (sets separated by ';', sizes by ','; "
              "they override --dim), compiling once"),
+    cl::cat(category));
+cl::opt<bool> verbose("v",
+                      cl::desc("say which Halide target the CPU backend "
+                               "compiles for (on stderr)"),
+                      cl::cat(category));
+cl::opt<bool> printCpuTargets(
+    "print-cpu-targets",
+    cl::desc("print the Halide targets this machine can run, the one the CPU "
+             "backend uses first (ATTN_CPU_TARGET picks another), and exit"),
     cl::cat(category));
 cl::opt<double> tolerance(
     "tolerance",
@@ -469,8 +478,17 @@ LogicalResult compare(ModuleOp module, func::FuncOp function,
 }
 
 LogicalResult run(MLIRContext &context) {
+  if (positional.empty())
+    return fail("give the program: attention-run FILE.mlir ... (see --help)");
   if (backend != "interp" && backend != "cpu")
     return fail("unknown --backend '" + backend + "' (available: interp, cpu)");
+  if (backend == "cpu") {
+    llvm::Expected<std::string> target = cpu::compileTargetName();
+    if (!target)
+      return fail(llvm::toString(target.takeError()));
+    if (verbose)
+      llvm::errs() << "attention-run: CPU target " << *target << "\n";
+  }
   if (resultType != "declared" && resultType != "f64")
     return fail("--result-type must be 'declared' or 'f64'");
   if (randomInputs == (!inputFiles.empty() || positional.size() > 1))
@@ -560,6 +578,11 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, kOverview);
+  if (printCpuTargets) {
+    for (const std::string &target : cpu::runnableTargetNames())
+      llvm::outs() << target << "\n";
+    return 0;
+  }
   DialectRegistry registry;
   registry.insert<AttnDialect, func::FuncDialect, arith::ArithDialect,
                   math::MathDialect, tensor::TensorDialect>();

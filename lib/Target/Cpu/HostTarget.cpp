@@ -1,6 +1,7 @@
 //===- HostTarget.cpp - the Halide target this machine runs --------------===//
 
 #include "attn/Target/Cpu/HostTarget.h"
+#include "attn/Target/Cpu/CpuBackend.h"
 
 #include "llvm/TargetParser/Host.h"
 
@@ -100,6 +101,10 @@ Choice choose() {
   if (target.os != host.os || target.arch != host.arch ||
       target.bits != host.bits)
     return refuse("is not for this kind of machine");
+  // Knights Landing's and AMD's old FMA4 instructions are never detected.
+  if (target.has_feature(Feature::AVX512_KNL) ||
+      target.has_feature(Feature::FMA4))
+    return refuse("needs instructions this processor lacks");
   for (const Level &level : levels())
     for (Feature f : level.grants)
       if (target.has_feature(f) && !host.has_feature(f))
@@ -126,4 +131,18 @@ std::vector<Halide::Target> cpu::runnableTargets() {
     if (lower < count)
       targets.push_back(withLevels(host, lower));
   return targets;
+}
+
+llvm::Expected<std::string> cpu::compileTargetName() {
+  llvm::Expected<Halide::Target> target = compileTarget();
+  if (!target)
+    return target.takeError();
+  return target->to_string();
+}
+
+std::vector<std::string> cpu::runnableTargetNames() {
+  std::vector<std::string> names;
+  for (const Halide::Target &target : runnableTargets())
+    names.push_back(target.to_string());
+  return names;
 }

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/Support/Error.h"
 
 #include <vector>
 
@@ -27,6 +28,13 @@ namespace attn::cpu {
 /// whose operands disagree.
 mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp function,
                                          llvm::ArrayRef<Tensor> arguments);
+
+/// The Halide target string the backend compiles for (see HostTarget.h), or
+/// why ATTN_CPU_TARGET cannot be used.
+llvm::Expected<std::string> compileTargetName();
+
+/// The targets this machine can run, the host's first (see HostTarget.h).
+std::vector<std::string> runnableTargetNames();
 
 /// How many pipelines this process has compiled (the cache's misses).
 unsigned compiledPipelineCount();
