@@ -15,6 +15,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace attn;
@@ -185,10 +186,18 @@ LogicalResult ScoreOp::verify() {
   // The default scale 1/sqrt(Dk) would be infinite.
   if (!getScale() && depth == 0)
     return emitOpError("needs a non-zero head dim or an explicit scale");
-  if (auto scale = getScale())
-    if (!std::isfinite(scale->convertToDouble()) ||
-        scale->convertToDouble() <= 0)
+  if (auto scale = getScale()) {
+    double value = scale->convertToDouble();
+    if (!std::isfinite(value) || value <= 0)
       return emitOpError("scale must be finite and positive");
+    // The backends scale in f32; a scale f32 cannot hold would silently
+    // become infinite or 0 there.
+    if (value > std::numeric_limits<float>::max() ||
+        value < std::numeric_limits<float>::min())
+      return emitOpError() << "scale " << value
+                           << " is outside f32's normal range [1.18e-38, "
+                              "3.4e38], in which the backends compute";
+  }
   if (Value gate = getGate()) {
     if (getQueries().size() != 1)
       return emitOpError("per-key decay needs a single query-key pair");

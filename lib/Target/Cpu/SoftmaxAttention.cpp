@@ -126,11 +126,13 @@ ChainScore cpu::applyScoreOp(Operation *op, LoweringContext &ctx, ChainScore in,
             operands.push_back(scalars.lookup(v));
           if (isa<YieldOp>(inner))
             return ChainScore{Halide::cast<float>(operands[0]), in.kept};
-          // Verified bodies hold only ops lowerScalarOp knows.
+          // Verified bodies hold only ops lowerScalarOp knows. Their floats
+          // are strict: a body may hold NaN or infinities (hiding a key,
+          // testing for NaN), which Halide otherwise assumes away.
           FailureOr<Expr> value = lowerScalarOp(&inner, operands);
           if (failed(value))
             break;
-          scalars[inner.getResult(0)] = *value;
+          scalars[inner.getResult(0)] = Halide::strict_float(*value);
         }
         return ChainScore{Expr(), in.kept};
       })

@@ -177,6 +177,24 @@ func.func @score_scale_inf(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x16x64xf32>)
 
 // -----
 
+func.func @score_scale_f32_overflow(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x16x64xf32>) {
+  // expected-error @+1 {{scale 1.000000e+39 is outside f32's normal range [1.18e-38, 3.4e38], in which the backends compute}}
+  %0 = attn.score %q, %k scale 1.0e39
+      : (tensor<2x8x16x64xf32>, tensor<2x2x16x64xf32>) -> tensor<2x8x16x16xf32>
+  return
+}
+
+// -----
+
+func.func @score_scale_f32_underflow(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x16x64xf32>) {
+  // expected-error @+1 {{scale 1.000000e-40 is outside f32's normal range}}
+  %0 = attn.score %q, %k scale 1.0e-40
+      : (tensor<2x8x16x64xf32>, tensor<2x2x16x64xf32>) -> tensor<2x8x16x16xf32>
+  return
+}
+
+// -----
+
 func.func @score_decay_pairs(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x16x64xf32>,
                              %g: tensor<2x8x16x64xf32>) {
   // expected-error @+1 {{per-key decay needs a single query-key pair}}
