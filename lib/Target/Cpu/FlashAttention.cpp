@@ -196,26 +196,31 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
       kernel.chain(block(si, ti, r, to, g, b), b, hq, tq, keyClamped);
   if (!chainedScore.score.defined())
     return std::nullopt;
+  Expr kept = key < S && chainedScore.kept;
   Func chained = ctx.newFunc(op, "_flash_masked");
-  chained(si, ti, r, to, g, b) = Halide::select(
-      key < S && chainedScore.kept, chainedScore.score, minusInfinity());
+  chained(si, ti, r, to, g,
+          b) = {Halide::select(kept, chainedScore.score, minusInfinity()),
+                Halide::cast<uint8_t>(kept)};
 
   RDom rs(0, kKeyTile, "rs");
   Func tileMax = ctx.newFunc(op, "_flash_tile_max");
-  tileMax(ti, r, to, g, b) = Halide::maximum(chained(rs, ti, r, to, g, b));
+  tileMax(ti, r, to, g, b) = Halide::maximum(chained(rs, ti, r, to, g, b)[0]);
   Expr m = tileMax(ti, r, to, g, b);
   Func prob = ctx.newFunc(op, "_flash_probs");
   prob(si, ti, r, to, g, b) =
       Halide::select(m == minusInfinity(), 0.0f,
-                     Halide::exp(chained(si, ti, r, to, g, b) - m));
+                     Halide::exp(chained(si, ti, r, to, g, b)[0] - m));
   Func tileSum = ctx.newFunc(op, "_flash_tile_sum");
   tileSum(ti, r, to, g, b) = Halide::sum(prob(rs, ti, r, to, g, b));
   Func tileOut = ctx.newFunc(op, "_flash_tile_out");
   tileOut(d, ti, r, to, g, b) = 0.0f;
+  // A masked key contributes nothing, even where its value slot holds NaN
+  // (a stale cache entry): its weighted value is never added.
   tileOut(d, ti, r, to, g, b) +=
-      prob(rs, ti, r, to, g, b) *
-      v({b, sharedHead(hShared, H, v.shape[1]),
-         Halide::min(r * kKeyTile + rs, lastKey), d});
+      Halide::select(chained(rs, ti, r, to, g, b)[1] == 0, 0.0f,
+                     prob(rs, ti, r, to, g, b) *
+                         v({b, sharedHead(hShared, H, v.shape[1]),
+                            Halide::min(r * kKeyTile + rs, lastKey), d}));
 
   // The online softmax over key tiles, skipping tiles the masks hide. A
   // tile within one head sees its own queries; one across heads, all T.
@@ -297,6 +302,9 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
         .vectorize(tiInner, lanes)
         .unroll(tiInner)
         .unroll(siInner);
+  // The chain once per score, for the max, the probabilities and the mask
+  // the weighted values read.
+  chained.compute_at(running, kt).reorder_storage(ti, si).vectorize(ti, lanes);
   tileMax.compute_at(running, kt).vectorize(ti, lanes);
   prob.compute_at(running, kt).reorder_storage(ti, si).vectorize(ti, lanes);
   tileSum.compute_at(running, kt).vectorize(ti, lanes);
