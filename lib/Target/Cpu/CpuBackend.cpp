@@ -129,9 +129,9 @@ FailureOr<std::shared_ptr<Kernel>> getCompiledKernel(func::FuncOp function) {
 std::optional<int64_t> evaluate(Expr e,
                                 const std::map<std::string, Expr> &env) {
   Expr value = Halide::Internal::simplify(Halide::Internal::substitute(env, e));
-  if (const int64_t *i = Halide::Internal::as_const_int(value))
+  if (std::optional<int64_t> i = compat::constInt(value))
     return *i;
-  if (const uint64_t *u = Halide::Internal::as_const_uint(value))
+  if (std::optional<uint64_t> u = compat::constUInt(value))
     return int64_t(*u);
   return std::nullopt;
 }
@@ -195,7 +195,7 @@ FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
   Kernel &kernel = **compiled;
 
   std::map<std::string, Expr> extents;
-  Halide::ParamMap params;
+  compat::InputBindings params;
   std::vector<Halide::Buffer<>> inputBuffers;
   for (auto [i, tensor] : llvm::enumerate(arguments)) {
     if (llvm::any_of(tensor.shape, [](int64_t extent) {
@@ -239,8 +239,8 @@ FailureOr<std::vector<Tensor>> cpu::run(func::FuncOp function,
   }
   try {
     // Compiled for compileTarget(), which succeeded before the kernel was.
-    kernel.pipeline.realize(Halide::Realization(outputs),
-                            llvm::cantFail(compileTarget()), params);
+    params.realize(kernel.pipeline, Halide::Realization(outputs),
+                   llvm::cantFail(compileTarget()));
   } catch (const Halide::Error &e) {
     return function.emitError() << "the CPU kernel failed: " << e.what();
   }

@@ -196,10 +196,13 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
       kernel.chain(block(si, ti, r, to, g, b), b, hq, tq, keyClamped);
   if (!chainedScore.score.defined())
     return std::nullopt;
+  // Masked scores are known by the kept flag, never by value (Halide 21
+  // compiles floats as finite): they hold the lowest finite float, neutral
+  // in the tile's maximum, and get probability 0.
   Expr kept = key < S && chainedScore.kept;
   Func chained = ctx.newFunc(op, "_flash_masked");
   chained(si, ti, r, to, g,
-          b) = {Halide::select(kept, chainedScore.score, minusInfinity()),
+          b) = {Halide::select(kept, chainedScore.score, lowestFloat()),
                 Halide::cast<uint8_t>(kept)};
 
   RDom rs(0, kKeyTile, "rs");
@@ -208,7 +211,7 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
   Expr m = tileMax(ti, r, to, g, b);
   Func prob = ctx.newFunc(op, "_flash_probs");
   prob(si, ti, r, to, g, b) =
-      Halide::select(m == minusInfinity(), 0.0f,
+      Halide::select(chained(si, ti, r, to, g, b)[1] == 0, 0.0f,
                      Halide::exp(chained(si, ti, r, to, g, b)[0] - m));
   Func tileSum = ctx.newFunc(op, "_flash_tile_sum");
   tileSum(ti, r, to, g, b) = Halide::sum(prob(rs, ti, r, to, g, b));
@@ -230,7 +233,7 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
   Expr tFirst = Halide::select(oneHead, firstRow % Tdiv, 0),
        tLast = Halide::select(oneHead, lastRow % Tdiv, T - 1);
   Func running = ctx.newFunc(op, "_flash_running");
-  running(d, ti, to, g, b) = {0.0f, minusInfinity(), 0.0f};
+  running(d, ti, to, g, b) = {0.0f, lowestFloat(), 0.0f};
   RDom kt(0, (S + kKeyTile - 1) / kKeyTile, "kt");
   kt.where(
       kernel.tileVisible(kt, tFirst, tLast, g * group + firstRow / Tdiv, b));
@@ -239,15 +242,16 @@ std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,
   Expr mTile = tileMax(ti, kt, to, g, b);
   Expr outTile = tileOut(d, ti, kt, to, g, b);
   Expr sumTile = tileSum(ti, kt, to, g, b);
-  Expr grows = mTile > mOld;
-  // exp(-|difference|) rescales the side with the smaller max; a side with
-  // max -inf holds zeros, so any finite factor will do.
-  Expr factor =
-      Halide::select(mOld == minusInfinity() || mTile == minusInfinity(), 0.0f,
-                     Halide::exp(-Halide::abs(mOld - mTile)));
+  // A side that has kept no key has sum 0 (a kept key adds at least
+  // exp(0) = 1) and holds zeros; its max means nothing. When both sides
+  // have keys, exp(-|difference|) rescales the one with the smaller max.
+  Expr oldEmpty = sum == 0.0f, tileEmpty = sumTile == 0.0f;
+  Expr grows = !tileEmpty && (oldEmpty || mTile > mOld);
+  Expr factor = Halide::select(oldEmpty || tileEmpty, 0.0f,
+                               Halide::exp(-Halide::abs(mOld - mTile)));
   running(d, ti, to, g, b) = {
       Halide::select(grows, acc * factor + outTile, acc + outTile * factor),
-      Halide::max(mOld, mTile),
+      Halide::select(grows, mTile, mOld),
       Halide::select(grows, sum * factor + sumTile, sum + sumTile * factor)};
 
   // The normalized rows of each group; with groups of one head they are the

@@ -184,7 +184,7 @@ LogicalResult lowerFeatureMap(FeatureMapOp op, LoweringContext &ctx) {
 
 /// exp(G_t - G_s) from f64 cumulative gates, masked (-inf) for s > t.
 Expr decayed(Expr score, Expr cumT, Expr cumS, Expr s, Expr t) {
-  return Halide::select(s > t, minusInfinity(), score == minusInfinity(), score,
+  return Halide::select(s > t || isMinusInfinity(score), minusInfinity(),
                         score * Halide::exp(toF32(cumT - cumS)));
 }
 

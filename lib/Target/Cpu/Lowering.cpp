@@ -104,9 +104,8 @@ void cpu::scheduleRoot(Halide::Func f, Expr innerExtent) {
   if (args.empty())
     return;
   // Vectorizing a short innermost dimension would mostly compute padding.
-  const auto *inner = innerExtent.defined()
-                          ? Halide::Internal::as_const_int(innerExtent)
-                          : nullptr;
+  std::optional<int64_t> inner =
+      innerExtent.defined() ? compat::constInt(innerExtent) : std::nullopt;
   int lanes = vectorLanes();
   bool vectorize = !inner || *inner >= lanes;
   for (int stage = -1; stage < f.num_update_definitions(); ++stage) {
@@ -144,7 +143,16 @@ FailureOr<Expr> cpu::lowerScalarOp(Operation *op, ArrayRef<Expr> x) {
           [&](Operation *) -> FailureOr<Expr> { return x[0] - x[1]; })
       .Case<arith::MulFOp, arith::MulIOp>(
           [&](Operation *) -> FailureOr<Expr> { return x[0] * x[1]; })
-      .Case([&](arith::DivFOp) -> FailureOr<Expr> { return x[0] / x[1]; })
+      // A quotient of constants is folded here, in IEEE arithmetic: Halide 21
+      // refuses a division by a constant zero (0 / 0 is how a body may spell
+      // NaN).
+      .Case([&](arith::DivFOp) -> FailureOr<Expr> {
+        std::optional<double> a = compat::constFloat(x[0]),
+                              b = compat::constFloat(x[1]);
+        if (a && b)
+          return Expr(float(*a) / float(*b));
+        return x[0] / x[1];
+      })
       .Case([&](arith::NegFOp) -> FailureOr<Expr> { return -x[0]; })
       // arith's maximumf and minimumf return a NaN operand; the test is
       // strict, as for comparisons below.

@@ -17,7 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 
-#include "Halide.h"
+#include "HalideCompat.h"
 
 #include <functional>
 #include <map>
@@ -129,8 +129,24 @@ inline Halide::Expr sharedHead(Halide::Expr h, Halide::Expr heads,
   return h / (heads / kvHeads);
 }
 
+/// What a masked score holds in a tensor, as the ops define it. Only ever
+/// stored: Halide 21 compiles floats as finite (LLVM's ninf/nnan) unless
+/// strict_float says otherwise, so no arithmetic may read it back.
 inline Halide::Expr minusInfinity() {
   return Halide::Expr(-std::numeric_limits<float>::infinity());
+}
+
+/// Whether `x`, read from a tensor, is a masked score (-inf): for consumers
+/// that cannot see the producer's predicate. is_inf is evaluated strictly
+/// (Halide 21 would fold a plain comparison with -inf to false).
+inline Halide::Expr isMinusInfinity(Halide::Expr x) {
+  return Halide::is_inf(x) && x < 0.0f;
+}
+
+/// The lowest finite float: the start of a running maximum over scores, a
+/// finite stand-in that only predicates, never arithmetic, tell apart.
+inline Halide::Expr lowestFloat() {
+  return Halide::Expr(std::numeric_limits<float>::lowest());
 }
 
 /// A score of the chain and whether the chain so far keeps it. Masked
@@ -174,8 +190,13 @@ Halide::Func selectedBlocks(LoweringContext &ctx, mlir::Operation *op,
 HTensor dotScores(LoweringContext &ctx, mlir::Operation *op,
                   llvm::ArrayRef<std::pair<HTensor, HTensor>> pairs,
                   float scale, std::vector<Halide::Expr> shape);
-HTensor softmaxRows(LoweringContext &ctx, mlir::Operation *op,
-                    const HTensor &scores);
+/// `kept(b, h, t, s)` says which scores the rows keep; without it, those
+/// that are not -inf.
+HTensor softmaxRows(
+    LoweringContext &ctx, mlir::Operation *op, const HTensor &scores,
+    std::function<Halide::Expr(Halide::Expr b, Halide::Expr h, Halide::Expr t,
+                               Halide::Expr s)>
+        kept = nullptr);
 HTensor aggregateValues(LoweringContext &ctx, mlir::Operation *op,
                         const HTensor &weights, const HTensor &values,
                         std::vector<Halide::Expr> shape);

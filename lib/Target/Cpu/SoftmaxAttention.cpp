@@ -227,19 +227,29 @@ HTensor cpu::dotScores(LoweringContext &ctx, Operation *op,
   return out;
 }
 
-HTensor cpu::softmaxRows(LoweringContext &ctx, Operation *op,
-                         const HTensor &in) {
+HTensor cpu::softmaxRows(
+    LoweringContext &ctx, Operation *op, const HTensor &in,
+    std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
   Halide::RDom r(0, in.shape[3], "s");
+  if (!kept)
+    kept = [&](Expr b, Expr h, Expr t, Expr s) {
+      return !isMinusInfinity(in({b, h, t, s}));
+    };
+  // Masked scores are known by predicate only: they take no part in the
+  // maximum (the finite lowest float stands in) nor in the sum.
   Halide::Func peak = ctx.newFunc(op, "_max"), total = ctx.newFunc(op, "_sum");
-  peak(t, h, b) = Halide::maximum(in({b, h, t, r}));
-  Expr e = Halide::exp(in({b, h, t, s}) - peak(t, h, b));
-  Expr masked = peak(t, h, b) == minusInfinity();
-  total(t, h, b) = Halide::sum(Halide::exp(in({b, h, t, r}) - peak(t, h, b)));
+  peak(t, h, b) = Halide::maximum(
+      Halide::select(kept(b, h, t, r), in({b, h, t, r}), lowestFloat()));
+  total(t, h, b) = Halide::sum(Halide::select(
+      kept(b, h, t, r), Halide::exp(in({b, h, t, r}) - peak(t, h, b)), 0.0f));
   HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
-  // A fully masked row has no distribution: its probabilities are 0.
-  out.func(idx.halide) = Halide::select(masked, 0.0f, e / total(t, h, b));
+  // A fully masked row has no distribution: its probabilities are 0 (and
+  // its total 0, never divided by).
+  out.func(idx.halide) = Halide::select(
+      kept(b, h, t, s),
+      Halide::exp(in({b, h, t, s}) - peak(t, h, b)) / total(t, h, b), 0.0f);
   for (Halide::Func f : {peak, total})
     f.compute_at(out.func, h);
   out.func.compute_root().parallel(b).parallel(h).vectorize(
@@ -259,7 +269,7 @@ HTensor cpu::aggregateValues(LoweringContext &ctx, Operation *op,
   out.func(idx.halide) = 0.0f;
   // Masked weights (-inf) contribute nothing, as in the interpreter.
   out.func(idx.halide) +=
-      Halide::select(weight == minusInfinity(), 0.0f, weight) *
+      Halide::select(isMinusInfinity(weight), 0.0f, weight) *
       v({b, sharedHead(h, Hq, Hkv), s, d});
   scheduleRoot(out);
   return out;

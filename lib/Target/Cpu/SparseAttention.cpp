@@ -284,14 +284,10 @@ LogicalResult lowerNsa(NsaOp op, LoweringContext &ctx) {
   // Compressed branch: the blocks that end at or before the query (query t
   // at token t).
   HTensor scores = dotScores(ctx, op, {{q, kc}}, scale, {B, Hq, T, Nc});
-  IndexVars idx(4);
-  HTensor masked{ctx.newFunc(op, "_compressed"), scores.shape,
-                 Halide::Float(32)};
-  masked.func(idx.halide) = Halide::select(
-      positionKeeps(MaskKind::compressed, block, stride, idx[3], idx[2]),
-      scores(idx.exprs()), minusInfinity());
-  scheduleRoot(masked);
-  HTensor probs = softmaxRows(ctx, op, masked);
+  HTensor probs =
+      softmaxRows(ctx, op, scores, [&](Expr, Expr, Expr t, Expr s) {
+        return positionKeeps(MaskKind::compressed, block, stride, s, t);
+      });
   branches[NsaOp::Compressed] = aggregateValues(ctx, op, probs, vc, outShape);
 
   // Selected branch: causal attention over the blocks ranked highest by the
@@ -387,7 +383,7 @@ LogicalResult lowerProject(ProjectOp op, LoweringContext &ctx) {
   acc(idx.halide) += x({b, sharedHead(h, Hout, Hin), t, i}) * weight(o, i, h);
   out.func(idx.halide) = acc(idx.halide);
 
-  const auto *outDim = Halide::Internal::as_const_int(out.shape[3]);
+  std::optional<int64_t> outDim = compat::constInt(out.shape[3]);
   int lanes = vectorLanes();
   if (transposed)
     weight.compute_root().parallel(hw).vectorize(
@@ -490,15 +486,15 @@ LogicalResult lowerSelectTokens(SelectTokensOp op, LoweringContext &ctx) {
   Halide::RDom s(0, S, "s");
   unmasked(v.t, v.g, v.b) = 0;
   unmasked(v.t, v.g, v.b) +=
-      Halide::select(score(s, v.t, v.g, v.b) != minusInfinity(), 1, 0);
+      Halide::select(isMinusInfinity(score(s, v.t, v.g, v.b)), 0, 1);
   scheduleRoot(unmasked);
   Halide::Func rank = rankAmong(ctx, op, score, S, [&](Expr i) {
     return unmasked(v.t, v.g, v.b) > top &&
-           score(i, v.t, v.g, v.b) != minusInfinity();
+           !isMinusInfinity(score(i, v.t, v.g, v.b));
   });
   Halide::Func chosen = ctx.newFunc(op, "_chosen");
   chosen(v.j, v.t, v.g, v.b) =
-      Halide::cast<uint8_t>(score(v.j, v.t, v.g, v.b) != minusInfinity() &&
+      Halide::cast<uint8_t>(!isMinusInfinity(score(v.j, v.t, v.g, v.b)) &&
                             rank(v.j, v.t, v.g, v.b) < top);
   HTensor out{gatherChosen(ctx, op, chosen, S, top),
               resultShape(ctx, op, op.getType(), {B, G, T, top}),
