@@ -70,8 +70,13 @@ LogicalResult AttnDialect::verifyRegionArgAttribute(Operation *op,
                                                     unsigned argIndex,
                                                     NamedAttribute attribute) {
   Region &region = op->getRegion(regionIndex);
-  Location loc =
-      region.empty() ? op->getLoc() : region.getArgument(argIndex).getLoc();
+  // The entry block may hold fewer arguments than the function type (a
+  // generic-form function whose body disagrees with its signature, which
+  // the function's own verifier reports): then the error points at the op.
+  BlockArgument argument;
+  if (!region.empty() && argIndex < region.getNumArguments())
+    argument = region.getArgument(argIndex);
+  Location loc = argument ? argument.getLoc() : op->getLoc();
   if (attribute.getName() != "attn.dims")
     return emitError(loc) << "unknown argument attribute '"
                           << attribute.getName().getValue()
@@ -84,8 +89,8 @@ LogicalResult AttnDialect::verifyRegionArgAttribute(Operation *op,
   if (auto function = dyn_cast<FunctionOpInterface>(op);
       function && regionIndex == 0 && argIndex < function.getNumArguments())
     type = function.getArgumentTypes()[argIndex];
-  else if (!region.empty())
-    type = region.getArgument(argIndex).getType();
+  else if (argument)
+    type = argument.getType();
   auto shaped = dyn_cast_or_null<RankedTensorType>(type);
   SmallVector<StringRef> parts;
   llvm::SplitString(names.getValue(), parts, ", ");

@@ -19,13 +19,6 @@ Tensor::Tensor(llvm::ArrayRef<int64_t> shape, double fill)
     : shape(shape.begin(), shape.end()),
       data(static_cast<size_t>(countElements(shape)), fill) {}
 
-int64_t Tensor::offset(llvm::ArrayRef<int64_t> index) const {
-  int64_t offset = 0;
-  for (auto [i, extent] : llvm::zip(index, shape))
-    offset = offset * extent + i;
-  return offset;
-}
-
 int64_t attn::countElements(llvm::ArrayRef<int64_t> shape) {
   int64_t count = 1;
   for (int64_t extent : shape)
