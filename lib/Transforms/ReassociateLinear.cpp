@@ -113,6 +113,12 @@ FailureOr<LinearForm> matchLinearForm(AggregateOp op, std::string &why) {
     why = "the state needs static query and value head dims";
     return failure();
   }
+  if (dimSize(q, 3) == 0 || dimSize(v, 3) == 0) {
+    why = (Twine("a ") + Twine(dimSize(q, 3)) + "x" + Twine(dimSize(v, 3)) +
+           " state holds nothing; it needs positive head dims")
+              .str();
+    return failure();
+  }
   // The scan steps through queries and keys together. Position p = S - T + t
   // of a causal query is t only when S == T.
   if (bothStaticAndDiffer(dimSize(q, 2), dimSize(k, 2))) {

@@ -180,6 +180,22 @@ func.func @dynamic_head_dim(%q: tensor<1x2x8x?xf32>, %k: tensor<1x2x8x?xf32>,
   return %o : tensor<1x2x8x16xf32>
 }
 
+// Found by test/fuzz/mutate.py: a zero head dim made a 0x0 state type
+// (an assertion; with assertions off, IR that does not verify).
+// CHECK-LABEL: func.func @zero_head_dim(
+// CHECK-NOT: attn.scan
+// CHECK: attn.aggregate
+func.func @zero_head_dim(%q: tensor<?x8x?x0xf32>, %k: tensor<?x8x?x0xf32>,
+                         %v: tensor<?x8x?x16xf32>) -> tensor<?x8x?x16xf32> {
+  %s = attn.score %q, %k scale 1.0
+      : (tensor<?x8x?x0xf32>, tensor<?x8x?x0xf32>) -> tensor<?x8x?x?xf32>
+  %m = attn.mask %s, causal : tensor<?x8x?x?xf32>
+  // expected-remark @+1 {{not reassociated: a 0x16 state holds nothing; it needs positive head dims}}
+  %o = attn.aggregate %m, %v
+      : tensor<?x8x?x?xf32>, tensor<?x8x?x16xf32> -> tensor<?x8x?x16xf32>
+  return %o : tensor<?x8x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @weights_argument(
 // CHECK: attn.aggregate
 func.func @weights_argument(%w: tensor<1x2x8x8xf32>, %v: tensor<1x2x8x16xf32>)
