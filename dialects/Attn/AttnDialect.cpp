@@ -16,6 +16,9 @@ using namespace attn;
 #define GET_TYPEDEF_CLASSES
 #include "Attn/AttnTypes.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "Attn/AttnAttrs.cpp.inc"
+
 void AttnDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
@@ -24,6 +27,10 @@ void AttnDialect::initialize() {
   addTypes<
 #define GET_TYPEDEF_LIST
 #include "Attn/AttnTypes.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "Attn/AttnAttrs.cpp.inc"
       >();
 }
 

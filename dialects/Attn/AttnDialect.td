@@ -27,6 +27,7 @@ def Attn_Dialect : Dialect {
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
   // `attn.dims` names the dimensions of a function argument for the tools.
   let hasRegionArgAttrVerify = 1;
 }
@@ -78,5 +79,28 @@ def Attn_StateType : TypeDef<Attn_Dialect, "State"> {
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
 }
+
+//===----------------------------------------------------------------------===//
+// Attributes
+//===----------------------------------------------------------------------===//
+
+def Attn_KeyMaskAttr : AttrDef<Attn_Dialect, "KeyMask"> {
+  let mnemonic = "mask";
+  let summary = "one positional mask of attn.attention";
+  let description = [{
+    `#attn.mask<causal>`, `#attn.mask<sliding_window(512)>`,
+    `#attn.mask<compressed(32, 16)>`: the kinds, sizes and strides of
+    attn.mask, with its meaning. Being declarative, a mask gives each query
+    tile a closed-form key range, so kernels skip hidden tiles.
+  }];
+  let parameters = (ins EnumParameter<Attn_MaskKindAttr>:$kind,
+                        DefaultValuedParameter<"int64_t", "0">:$size,
+                        DefaultValuedParameter<"int64_t", "0">:$stride);
+  let assemblyFormat = "`<` $kind (`(` $size^ (`,` $stride^)? `)`)? `>`";
+  let genVerifyDecl = 1;
+}
+
+def Attn_KeyMaskArrayAttr : TypedArrayAttrBase<Attn_KeyMaskAttr,
+                                               "positional masks">;
 
 #endif // ATTN_DIALECT_TD

@@ -10,6 +10,7 @@
 #include "Attn/AttnOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
@@ -135,6 +136,20 @@ LogicalResult compressionCoversTokens(Operation *op, int64_t block,
            << ": tokens between blocks would be dropped";
   return success();
 }
+/// A score scale: finite, positive, and a normal f32, since the backends
+/// scale in f32 (a scale f32 cannot hold would silently become infinite or 0
+/// there).
+LogicalResult verifyScale(Operation *op, APFloat scale) {
+  double value = scale.convertToDouble();
+  if (!std::isfinite(value) || value <= 0)
+    return op->emitOpError("scale must be finite and positive");
+  if (value > std::numeric_limits<float>::max() ||
+      value < std::numeric_limits<float>::min())
+    return op->emitOpError() << "scale " << value
+                             << " is outside f32's normal range [1.18e-38, "
+                                "3.4e38], in which the backends compute";
+  return success();
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -186,18 +201,8 @@ LogicalResult ScoreOp::verify() {
   // The default scale 1/sqrt(Dk) would be infinite.
   if (!getScale() && depth == 0)
     return emitOpError("needs a non-zero head dim or an explicit scale");
-  if (auto scale = getScale()) {
-    double value = scale->convertToDouble();
-    if (!std::isfinite(value) || value <= 0)
-      return emitOpError("scale must be finite and positive");
-    // The backends scale in f32; a scale f32 cannot hold would silently
-    // become infinite or 0 there.
-    if (value > std::numeric_limits<float>::max() ||
-        value < std::numeric_limits<float>::min())
-      return emitOpError() << "scale " << value
-                           << " is outside f32's normal range [1.18e-38, "
-                              "3.4e38], in which the backends compute";
-  }
+  if (auto scale = getScale(); scale && failed(verifyScale(*this, *scale)))
+    return failure();
   if (Value gate = getGate()) {
     if (getQueries().size() != 1)
       return emitOpError("per-key decay needs a single query-key pair");
@@ -296,11 +301,17 @@ void ScoreOp::print(OpAsmPrinter &p) {
 // Masks and score rewrites
 //===----------------------------------------------------------------------===//
 
+bool attn::maskTakesSize(MaskKind kind) {
+  return kind == MaskKind::sliding_window || kind == MaskKind::block_causal ||
+         kind == MaskKind::compressed;
+}
+bool attn::maskTakesStride(MaskKind kind) {
+  return kind == MaskKind::compressed;
+}
+
 LogicalResult MaskOp::verify() {
-  bool wantsSize = getKind() == MaskKind::sliding_window ||
-                   getKind() == MaskKind::block_causal ||
-                   getKind() == MaskKind::compressed;
-  bool wantsStride = getKind() == MaskKind::compressed;
+  bool wantsSize = maskTakesSize(getKind());
+  bool wantsStride = maskTakesStride(getKind());
   StringRef kind = stringifyMaskKind(getKind());
   if (wantsSize != getSize().has_value())
     return emitOpError() << "mask '" << kind << "' "
@@ -315,6 +326,25 @@ LogicalResult MaskOp::verify() {
   return lengthsMatchBatch(*this, getLengths(), getScores());
 }
 
+LogicalResult KeyMaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  MaskKind kind, int64_t size, int64_t stride) {
+  StringRef name = stringifyMaskKind(kind);
+  if (maskTakesSize(kind) != (size != 0))
+    return emitError() << "mask '" << name << "' "
+                       << (maskTakesSize(kind) ? "needs a" : "takes no")
+                       << " size";
+  if (maskTakesStride(kind) != (stride != 0))
+    return emitError() << "mask '" << name << "' "
+                       << (maskTakesStride(kind) ? "needs a" : "takes no")
+                       << " stride";
+  if (size < 0 || stride < 0)
+    return emitError() << "mask '" << name << "' needs a positive size";
+  if (stride > size)
+    return emitError() << "compressed stride " << stride << " exceeds block "
+                       << size << ": tokens between blocks would be dropped";
+  return success();
+}
+
 LogicalResult BlockMaskOp::verify() {
   Value s = getScores(), idx = getIndices();
   if (failed(
@@ -326,22 +356,23 @@ LogicalResult BlockMaskOp::verify() {
                         "indices");
 }
 
-LogicalResult ScoreModOp::verifyRegions() {
-  Block &body = getBody().front();
-  Type element = getScores().getType().getElementType();
-  auto index = IndexType::get(getContext());
+/// The body of a score mod (attn.score_mod's, attn.attention's): a scalar
+/// function of the score of type `element` and its (batch, head, query, key)
+/// indices, made of the ops every backend implements.
+static LogicalResult verifyScoreModBody(Operation *op, Block &body,
+                                        Type element) {
+  auto index = IndexType::get(op->getContext());
   SmallVector<Type> expected = {element, index, index, index, index};
   if (body.getArgumentTypes() != ArrayRef<Type>(expected)) {
-    auto diag = emitOpError("body must take (");
+    auto diag = op->emitOpError("body must take (");
     llvm::interleaveComma(expected, diag);
     return diag << "): the score and its batch, head, query and key indices";
   }
   auto yield = dyn_cast<YieldOp>(body.getTerminator());
   if (!yield || yield.getValues().size() != 1 ||
       yield.getValues()[0].getType() != element)
-    return emitOpError() << "body must yield one " << element;
-  // The body is a scalar function of the ops every backend implements; a
-  // tensor could never be turned back into the scalar that is yielded.
+    return op->emitOpError() << "body must yield one " << element;
+  // A tensor could never be turned back into the scalar that is yielded.
   auto scalar = [](Type t) { return t.isIntOrIndexOrFloat(); };
   for (Operation &inner : body.without_terminator())
     if (!ScoreModOps::contains(&inner) ||
@@ -354,6 +385,11 @@ LogicalResult ScoreModOp::verifyRegions() {
           "uitofp, extf, truncf, select, cmpf, cmpi; math.tanh, exp, exp2, "
           "log, log2, sqrt, rsqrt, absf, powf, sin, cos");
   return success();
+}
+
+LogicalResult ScoreModOp::verifyRegions() {
+  return verifyScoreModBody(*this, getBody().front(),
+                            getScores().getType().getElementType());
 }
 
 OpFoldResult FeatureMapOp::fold(FoldAdaptor) {
@@ -795,6 +831,268 @@ LogicalResult PagedCacheOp::verify() {
       *this, getCache().getType(),
       {dimSize(table, 0), dimSize(pages, 2), slots, dimSize(pages, 3)},
       "cache");
+}
+
+//===----------------------------------------------------------------------===//
+// Fused softmax attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult LogSumExpOp::verify() {
+  Value s = getScores();
+  return shapeIs(*this, getResult().getType(),
+                 {dimSize(s, 0), dimSize(s, 1), dimSize(s, 2)}, "result");
+}
+
+/// `masks(causal, sliding_window(512))`: each mask as attn.mask writes it.
+static ParseResult parseKeyMasks(OpAsmParser &parser, ArrayAttr &masks) {
+  SmallVector<Attribute> parsed;
+  auto parseOne = [&]() -> ParseResult {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef keyword;
+    if (parser.parseKeyword(&keyword))
+      return failure();
+    std::optional<MaskKind> kind = symbolizeMaskKind(keyword);
+    if (!kind)
+      return parser.emitError(loc, "unknown mask '") << keyword << "'";
+    int64_t size = 0, stride = 0;
+    if (succeeded(parser.parseOptionalLParen())) {
+      if (parser.parseInteger(size) ||
+          (succeeded(parser.parseOptionalComma()) &&
+           parser.parseInteger(stride)) ||
+          parser.parseRParen())
+        return failure();
+    }
+    auto mask =
+        KeyMaskAttr::getChecked([&] { return parser.emitError(loc); },
+                                parser.getContext(), *kind, size, stride);
+    if (!mask)
+      return failure();
+    parsed.push_back(mask);
+    return success();
+  };
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Paren, parseOne))
+    return failure();
+  masks = parser.getBuilder().getArrayAttr(parsed);
+  return success();
+}
+
+ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> written;
+  do {
+    OpAsmParser::UnresolvedOperand q, k;
+    if (parser.parseOperand(q) || parser.parseComma() || parser.parseOperand(k))
+      return failure();
+    written.append({q, k});
+  } while (succeeded(parser.parseOptionalPlus()));
+  int32_t numPairs = written.size() / 2;
+  OpAsmParser::UnresolvedOperand value;
+  if (parser.parseComma() || parser.parseOperand(value))
+    return failure();
+  written.push_back(value);
+  Properties &props = result.getOrAddProperties<Properties>();
+  Builder &builder = parser.getBuilder();
+  double scale;
+  if (parser.parseKeyword("scale") || parser.parseFloat(scale))
+    return failure();
+  props.scale = builder.getF64FloatAttr(scale);
+  props.masks = builder.getArrayAttr({});
+  if (succeeded(parser.parseOptionalKeyword("masks")) &&
+      parseKeyMasks(parser, props.masks))
+    return failure();
+  bool hasLengths = succeeded(parser.parseOptionalKeyword("lengths"));
+  if (hasLengths) {
+    OpAsmParser::UnresolvedOperand lengths;
+    if (parser.parseOperand(lengths))
+      return failure();
+    written.push_back(lengths);
+  }
+  bool hasIndices = succeeded(parser.parseOptionalKeyword("select"));
+  if (hasIndices) {
+    OpAsmParser::UnresolvedOperand indices;
+    int64_t block;
+    if (parser.parseOperand(indices) || parser.parseKeyword("block") ||
+        parser.parseInteger(block))
+      return failure();
+    written.push_back(indices);
+    props.block = builder.getI64IntegerAttr(block);
+  }
+  props.operandSegmentSizes = {numPairs, numPairs, 1, hasLengths ? 1 : 0,
+                               hasIndices ? 1 : 0};
+  Region *body = result.addRegion();
+  if (succeeded(parser.parseOptionalKeyword("score_mod")) &&
+      parser.parseRegion(*body, /*arguments=*/{}))
+    return failure();
+
+  SMLoc attrLoc = parser.getCurrentLocation();
+  if (parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  if (failed(verifyInherentAttrs(result.name, result.attributes,
+                                 [&]() { return parser.emitError(attrLoc); })))
+    return failure();
+  FunctionType type;
+  SMLoc typeLoc = parser.getCurrentLocation();
+  if (parser.parseColon() || parser.parseType(type))
+    return failure();
+  if (type.getNumInputs() != written.size() || type.getNumResults() != 2)
+    return parser.emitError(typeLoc, "expected ")
+           << written.size()
+           << " operand types and two result types (output, log-sum-exp)";
+  // Types are written in operand order (q0, k0, q1, k1, ..., v, ...);
+  // operands are stored as all queries, then all keys, then the rest.
+  for (int32_t i = 0; i < numPairs; ++i)
+    if (parser.resolveOperand(written[2 * i], type.getInput(2 * i),
+                              result.operands))
+      return failure();
+  for (int32_t i = 0; i < numPairs; ++i)
+    if (parser.resolveOperand(written[2 * i + 1], type.getInput(2 * i + 1),
+                              result.operands))
+      return failure();
+  for (size_t i = 2 * numPairs; i < written.size(); ++i)
+    if (parser.resolveOperand(written[i], type.getInput(i), result.operands))
+      return failure();
+  result.addTypes(type.getResults());
+  return success();
+}
+
+void AttentionOp::print(OpAsmPrinter &p) {
+  SmallVector<Type> types;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
+    auto [q, k] = pair;
+    p << (i ? " + " : " ") << q << ", " << k;
+    types.append({q.getType(), k.getType()});
+  }
+  p << ", " << getValues() << " scale ";
+  types.push_back(getValues().getType());
+  p.printFloat(getScaleAttr().getValue());
+  if (!getMasks().empty()) {
+    p << " masks(";
+    llvm::interleaveComma(getKeyMasks(), p, [&](KeyMaskAttr mask) {
+      p << stringifyMaskKind(mask.getKind());
+      if (maskTakesSize(mask.getKind())) {
+        p << "(" << mask.getSize();
+        if (maskTakesStride(mask.getKind()))
+          p << ", " << mask.getStride();
+        p << ")";
+      }
+    });
+    p << ")";
+  }
+  if (Value lengths = getLengths()) {
+    p << " lengths " << lengths;
+    types.push_back(lengths.getType());
+  }
+  if (Value indices = getIndices()) {
+    p << " select " << indices << " block " << getBlock().value_or(0);
+    types.push_back(indices.getType());
+  }
+  if (!getScoreMod().empty()) {
+    p << " score_mod ";
+    p.printRegion(getScoreMod(), /*printEntryBlockArgs=*/true);
+  }
+  p.printOptionalAttrDict((*this)->getAttrs(),
+                          {getScaleAttrName(), getMasksAttrName(),
+                           getBlockAttrName(),
+                           getOperandSegmentSizesAttrName()});
+  p << " : ";
+  p.printFunctionalType(types, getOperation()->getResultTypes());
+}
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  if (getQueries().empty() || getQueries().size() != getKeys().size())
+    return emitOpError("needs as many keys as queries, and at least one pair");
+  Value out = getOutput(), v = getValues();
+  int64_t batch = dimSize(out, 0), heads = dimSize(out, 1),
+          length = dimSize(out, 2), keyLength = dimSize(v, 2);
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
+    auto [q, k] = pair;
+    std::string part = "pair " + std::to_string(i);
+    if (failed(shapeIs(op, q.getType(), {batch, heads, length},
+                       part + " query")) ||
+        failed(sameSize(op, dimSize(k, 0), mergeDimSizes(batch, dimSize(q, 0)),
+                        part + " key batch")) ||
+        failed(sameSize(op, dimSize(k, 2), keyLength, part + " key length")) ||
+        failed(
+            sameSize(op, dimSize(k, 3), dimSize(q, 3), part + " head dim")) ||
+        failed(divisibleHeads(op, mergeDimSizes(heads, dimSize(q, 1)),
+                              dimSize(k, 1), part + " query", part + " key")))
+      return failure();
+    batch = mergeDimSizes(mergeDimSizes(batch, dimSize(q, 0)), dimSize(k, 0));
+    heads = mergeDimSizes(heads, dimSize(q, 1));
+    length = mergeDimSizes(length, dimSize(q, 2));
+    keyLength = mergeDimSizes(keyLength, dimSize(k, 2));
+  }
+  if (failed(sameSize(op, dimSize(v, 0), batch, "values batch")) ||
+      failed(sameSize(op, dimSize(out, 3), dimSize(v, 3), "output head dim")) ||
+      failed(divisibleHeads(op, heads, dimSize(v, 1), "query", "value")) ||
+      failed(shapeIs(op, getLse().getType(), {batch, heads, length},
+                     "log-sum-exp")) ||
+      failed(verifyScale(op, getScaleAttr().getValue())))
+    return failure();
+  if (Value lengths = getLengths();
+      lengths &&
+      failed(sameSize(op, dimSize(lengths, 0), batch, "lengths vs batch")))
+    return failure();
+  if (bool(getIndices()) != getBlock().has_value())
+    return emitOpError("takes a block size exactly with selected blocks");
+  if (Value idx = getIndices())
+    if (failed(sameSize(op, dimSize(idx, 0), batch, "indices batch")) ||
+        failed(sameSize(op, dimSize(idx, 2), length, "indices query length")) ||
+        failed(divisibleHeads(op, heads, dimSize(idx, 1), "query", "indices")))
+      return failure();
+  return success();
+}
+
+LogicalResult AttentionOp::verifyRegions() {
+  Block *body = getScoreModBody();
+  if (!body)
+    return success();
+  auto element = dyn_cast<FloatType>(
+      body->getNumArguments() ? body->getArgument(0).getType() : Type());
+  if (!element)
+    return emitOpError("score_mod body must take a float score first");
+  return verifyScoreModBody(*this, *body, element);
+}
+
+SmallVector<Value, 2> AttentionOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  auto out = cast<RankedTensorType>(getOutput().getType());
+  int64_t keyLength = dimSize(getValues(), 2);
+  for (Value k : getKeys())
+    keyLength = mergeDimSizes(keyLength, dimSize(k, 2));
+  Block *body = getScoreModBody();
+  // The scores carry the score mod's type; without one, f32 as the kernels.
+  Type element = body ? body->getArgument(0).getType() : builder.getF32Type();
+  auto scoreType = RankedTensorType::get(
+      {out.getDimSize(0), out.getDimSize(1), out.getDimSize(2), keyLength},
+      element);
+  Value scores =
+      ScoreOp::create(builder, loc, scoreType, getQueries(), getKeys(),
+                      /*gate=*/Value(), getScaleAttr());
+  for (KeyMaskAttr mask : getKeyMasks()) {
+    auto optional = [&](bool present, int64_t value) {
+      return present ? builder.getI64IntegerAttr(value) : IntegerAttr();
+    };
+    scores = MaskOp::create(
+        builder, loc, scoreType, scores,
+        MaskKindAttr::get(getContext(), mask.getKind()),
+        optional(maskTakesSize(mask.getKind()), mask.getSize()),
+        optional(maskTakesStride(mask.getKind()), mask.getStride()),
+        getLengths());
+  }
+  if (Value indices = getIndices())
+    scores = BlockMaskOp::create(builder, loc, scoreType, scores, indices,
+                                 builder.getI64IntegerAttr(*getBlock()));
+  if (body) {
+    auto mod = ScoreModOp::create(builder, loc, scoreType, scores);
+    IRMapping mapping;
+    getScoreMod().cloneInto(&mod.getBody(), mapping);
+    scores = mod;
+  }
+  Value weights = SoftmaxOp::create(builder, loc, scores);
+  Value output = AggregateOp::create(builder, loc, out, weights, getValues());
+  Value lse = LogSumExpOp::create(builder, loc, getLse().getType(), scores);
+  return {output, lse};
 }
 
 #define GET_OP_CLASSES

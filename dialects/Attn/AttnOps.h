@@ -20,6 +20,9 @@
 #define GET_TYPEDEF_CLASSES
 #include "Attn/AttnTypes.h.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "Attn/AttnAttrs.h.inc"
+
 #define GET_OP_CLASSES
 #include "Attn/AttnOps.h.inc"
 
@@ -52,6 +55,11 @@ using ScoreModOps =
            mlir::math::Exp2Op, mlir::math::LogOp, mlir::math::Log2Op,
            mlir::math::SqrtOp, mlir::math::RsqrtOp, mlir::math::AbsFOp,
            mlir::math::PowFOp, mlir::math::SinOp, mlir::math::CosOp>;
+
+/// Whether a mask of `kind` takes a size and a stride (sliding_window(w),
+/// block_causal(n), compressed(l, d)).
+bool maskTakesSize(MaskKind kind);
+bool maskTakesStride(MaskKind kind);
 
 /// The largest chunk of attn.chunked_scan: each chunk is a dense
 /// chunk x chunk block.

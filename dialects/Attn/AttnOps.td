@@ -184,6 +184,80 @@ def Attn_AggregateOp : Attn_Op<"aggregate"> {
   let hasVerifier = 1;
 }
 
+def Attn_LogSumExpOp : Attn_Op<"logsumexp"> {
+  let summary = "log-sum-exp of each row of scores, over its unmasked keys";
+  let description = [{
+    ```mlir
+    %l = attn.logsumexp %s : tensor<?x8x?x?xf32> -> tensor<?x8x?xf32>
+    ```
+    `lse_t = log(sum_s exp(s_ts))` over the keys that are not masked; -inf
+    for a fully masked row. It is what a softmax forward saves for its
+    backward: `softmax(s)_ts = exp(s_ts - lse_t)`.
+  }];
+  let arguments = (ins Attn_Tensor4D:$scores);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = [{
+    $scores attr-dict `:` type($scores) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments,
+    IsolatedFromAbove]> {
+  let summary = "softmax attention as one op: what the kernels compute";
+  let description = [{
+    ```mlir
+    %o, %lse = attn.attention %q, %k, %v scale 0.125
+        masks(causal, sliding_window(512)) lengths %len
+        score_mod {
+        ^bb0(%x: f32, %b: index, %h: index, %t: index, %s: index):
+          %y = math.tanh %x : f32
+          attn.yield %y : f32
+        }
+        : (tensor<?x8x?x64xbf16>, tensor<?x2x?x64xbf16>,
+           tensor<?x2x?x64xbf16>, tensor<?xi32>)
+        -> (tensor<?x8x?x64xbf16>, tensor<?x8x?xf32>)
+    ```
+    `aggregate(softmax(chain(score(q, k))), v)` and the rows' log-sum-exp,
+    where the chain applies every positional mask (counting positions from
+    `lengths` when given, as attn.mask does), the block mask of `select
+    %indices block n` (attn.block_mask) and the score mod, a body of the
+    form attn.score_mod takes. Several `q, k` pairs joined by `+` add their
+    dot products (MLA's RoPE part), as in attn.score. Its meaning is that of
+    those ops: the interpreter runs the op by decomposing it into them
+    (attn-decompose-attention), and attn-fuse-attention forms it from them.
+    This is the one op that the backends compile for softmax attention.
+  }];
+  let arguments = (ins Variadic<Attn_Tensor4D>:$queries,
+                       Variadic<Attn_Tensor4D>:$keys,
+                       Attn_Tensor4D:$values,
+                       Optional<Attn_Lengths>:$lengths,
+                       Optional<Attn_Indices4D>:$indices,
+                       F64Attr:$scale,
+                       Attn_KeyMaskArrayAttr:$masks,
+                       OptionalAttr<PositiveI64Attr>:$block);
+  let results = (outs Attn_Tensor4D:$output,
+                      TensorRankOf<[F32], [3]>:$lse);
+  let regions = (region MaxSizedRegion<1>:$scoreMod);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The masks' attributes, in order.
+    auto getKeyMasks() {
+      return getMasks().getAsRange<KeyMaskAttr>();
+    }
+    /// The score mod's body, or null without one.
+    ::mlir::Block *getScoreModBody() {
+      return getScoreMod().empty() ? nullptr : &getScoreMod().front();
+    }
+    /// The op's meaning: score, masks, block mask, score mod, softmax,
+    /// aggregate and logsumexp, built before the op at `builder`; returns
+    /// what replaces the output and the log-sum-exp.
+    ::llvm::SmallVector<::mlir::Value, 2> decompose(::mlir::OpBuilder &builder);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // The recurrent state form
 //===----------------------------------------------------------------------===//
@@ -305,7 +379,7 @@ def Attn_ChunkedScanOp : Attn_Op<"chunked_scan", [AttrSizedOperandSegments]> {
 }
 
 def Attn_YieldOp : Attn_Op<"yield", [Terminator, ReturnLike,
-    ParentOneOf<["ScoreModOp", "ScanOp"]>]> {
+    ParentOneOf<["ScoreModOp", "ScanOp", "AttentionOp"]>]> {
   let summary = "yield the values of a score_mod or scan body";
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";

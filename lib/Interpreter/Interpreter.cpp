@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
@@ -302,6 +303,8 @@ private:
   FailureOr<Tensor> evaluate(BlockMaskOp op);
   FailureOr<Tensor> evaluate(ScoreModOp op);
   FailureOr<Tensor> evaluate(SoftmaxOp op);
+  FailureOr<Tensor> evaluate(LogSumExpOp op);
+  LogicalResult evaluate(AttentionOp op);
   FailureOr<Tensor> evaluate(FeatureMapOp op);
   FailureOr<Tensor> evaluate(DecayOp op);
   FailureOr<Tensor> evaluate(AggregateOp op);
@@ -382,9 +385,10 @@ LogicalResult Interpreter::execute(Operation *op) {
       .Case<ScoreOp, MaskOp, BlockMaskOp, ScoreModOp, SoftmaxOp, FeatureMapOp,
             DecayOp, AggregateOp, StateDecayOp, StateUpdateOp, StateReadOp,
             CompressOp, SelectBlocksOp, GateCombineOp, NsaOp, ProjectOp, RopeOp,
-            IndexScoreOp, SelectTokensOp, PagedCacheOp, arith::ConstantOp>(
+            LogSumExpOp, IndexScoreOp, SelectTokensOp, PagedCacheOp,
+            arith::ConstantOp>(
           [&](auto concrete) { return bind(evaluate(concrete)); })
-      .Case<ScanOp, ChunkedScanOp>(
+      .Case<ScanOp, ChunkedScanOp, AttentionOp>(
           [&](auto recurrent) { return evaluate(recurrent); })
       .Case<tensor::CastOp>([&](tensor::CastOp cast) {
         Tensor copy = get(cast.getSource());
@@ -633,6 +637,54 @@ FailureOr<Tensor> Interpreter::evaluate(SoftmaxOp op) {
   Tensor out = get(op.getScores());
   softmaxRows(out);
   return out;
+}
+
+FailureOr<Tensor> Interpreter::evaluate(LogSumExpOp op) {
+  const Tensor &scores = get(op.getScores());
+  int64_t S = scores.size(3);
+  FailureOr<Tensor> out = allocate(
+      op, op.getType(), {scores.size(0), scores.size(1), scores.size(2)});
+  if (failed(out))
+    return failure();
+  for (int64_t row = 0; row < out->numElements(); ++row) {
+    const double *x = scores.data.data() + row * S;
+    double peak = kMasked;
+    for (int64_t s = 0; s < S; ++s)
+      peak = std::max(peak, x[s]);
+    double sum = 0;
+    for (int64_t s = 0; s < S && !isMasked(peak); ++s)
+      sum += std::exp(x[s] - peak);
+    out->data[row] = isMasked(peak) ? kMasked : peak + std::log(sum);
+  }
+  return out;
+}
+
+/// attn.attention means its decomposition (AttentionOp::decompose): run
+/// that, built in a scratch function over the op's operands.
+LogicalResult Interpreter::evaluate(AttentionOp op) {
+  OpBuilder builder(op.getContext());
+  OwningOpRef<func::FuncOp> scratch = func::FuncOp::create(
+      op.getLoc(), "attention",
+      builder.getFunctionType(op->getOperandTypes(), op->getResultTypes()));
+  Block *entry = scratch->addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  IRMapping mapping;
+  mapping.map(op->getOperands(), entry->getArguments());
+  auto clone = cast<AttentionOp>(builder.clone(*op, mapping));
+  SmallVector<Value, 2> results = clone.decompose(builder);
+  func::ReturnOp::create(builder, op.getLoc(), results);
+  clone.erase();
+  SmallVector<Tensor> operands;
+  for (Value operand : op->getOperands())
+    operands.push_back(get(operand));
+  Interpreter decomposed;
+  FailureOr<SmallVector<Tensor>> out =
+      decomposed.runBlock(scratch->getBody().front(), operands);
+  if (failed(out))
+    return failure();
+  for (auto [result, tensor] : llvm::zip(op->getResults(), *out))
+    values[result] = std::move(tensor);
+  return success();
 }
 
 FailureOr<Tensor> Interpreter::evaluate(FeatureMapOp op) {

@@ -40,6 +40,13 @@ void buildLinearDecodePipeline(OpPassManager &pm) {
 }
 } // namespace
 
+void attn::buildBackendPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(attn::createFuseNsa());
+  pm.addNestedPass<func::FuncOp>(attn::createAbsorbMla());
+  buildLinearPipeline(pm, LinearPipelineOptions());
+  pm.addNestedPass<func::FuncOp>(attn::createFuseAttention());
+}
+
 GreedyRewriteConfig attn::rewriteOnlyConfig() {
   GreedyRewriteConfig config;
   config.enableFolding(false)
@@ -60,4 +67,11 @@ void attn::registerAttnTransforms() {
       "Take linear attention to the single-step decode form: the recurrent "
       "scan with the state as a function input and output",
       buildLinearDecodePipeline);
+  PassPipelineRegistration<>(
+      "attn-backend-pipeline",
+      "What a backend runs on a program as written: fuse NSA's branches, "
+      "absorb MLA's projections for decode over a latent cache, take linear "
+      "attention to the chunked form, fuse softmax attention into "
+      "attn.attention",
+      buildBackendPipeline);
 }

@@ -4,10 +4,12 @@ result with the independent numpy reference (reference.py).
 
 usage: check.py ATTENTION_RUN EXAMPLE.mlir FAMILY [--dim N=V ...] [--seed N]
                 [--lengths L0,L1,...] [--tol 1e-9] [--param NAME=VALUE ...]
-                [--expect-zero-rows] [--function NAME]
+                [--expect-zero-rows] [--function NAME] [--result N]
 
 Checks: the relative error max|ref - out| / max(max|ref|, 1e-300) <= tol, no
-NaN or inf in the output, and every query row that sees no key is exactly 0.
+NaN or inf in the output (except -inf exactly where the reference has it: a
+log-sum-exp of a row that sees no key), and every query row that sees no key
+is exactly 0. --result N compares result N of a function with several.
 --expect-zero-rows also requires such rows to exist (so a test meant to cover
 fully masked rows really does). Prints one summary line; exits 1 on failure.
 """
@@ -56,6 +58,8 @@ def main():
     ap.add_argument("--expect-zero-rows", action="store_true",
                     help="require fully masked query rows to exist (and be 0)")
     ap.add_argument("--function", default=None)
+    ap.add_argument("--result", type=int, default=None,
+                    help="compare this result of a function with several")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
 
@@ -100,18 +104,26 @@ def main():
                 fail("input%d has dtype %s, expected f32" % (i, x.dtype))
             if x.dtype.kind in "iu" and x.dtype != np.int64:
                 fail("input%d has dtype %s, expected i64" % (i, x.dtype))
-        rpath = os.path.join(tmp, "result0.npy")
+        index = args.result or 0
+        rpath = os.path.join(tmp, "result%d.npy" % index)
         if not os.path.exists(rpath):
-            fail("attention-run wrote no result0.npy")
+            fail("attention-run wrote no result%d.npy" % index)
         out = np.load(rpath)
-        if os.path.exists(os.path.join(tmp, "result1.npy")):
+        if args.result is None and os.path.exists(os.path.join(tmp, "result1.npy")):
             fail("expected exactly one result")
         if out.dtype != np.float64:
-            fail("result0 has dtype %s, expected float64 (--result-type=f64)" % out.dtype)
+            fail("result%d has dtype %s, expected float64 (--result-type=f64)"
+                 % (index, out.dtype))
 
         ref, empty = func(*inputs, **params)
         if out.shape != ref.shape:
             fail("result shape %s, reference shape %s" % (out.shape, ref.shape))
+        minus_inf = np.isneginf(ref)
+        if not np.array_equal(np.isneginf(out), minus_inf):
+            fail("-inf at %d entries, the reference at %d"
+                 % (np.isneginf(out).sum(), minus_inf.sum()))
+        out = np.where(minus_inf, 0.0, out)
+        ref = np.where(minus_inf, 0.0, ref)
         if not np.all(np.isfinite(out)):
             fail("result has %d NaN and %d inf entries"
                  % (np.isnan(out).sum(), np.isinf(out).sum()))

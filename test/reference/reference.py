@@ -157,6 +157,22 @@ def alibi(q, k, v):
     return masked_softmax_attention(s, causal_keep(B, H, T, S), v)
 
 
+def causal_lse(q, k, v, lengths):
+    """attn.attention's log-sum-exp: log sum_s exp(s_ts) over the kept keys
+    of a causal mask with per-sequence lengths; -inf for a row with none."""
+    B, Hq, T, D = q.shape
+    S = k.shape[2]
+    s = dot_scores(q, k, 1.0 / np.sqrt(D))
+    keep = causal_keep(B, Hq, T, S, lengths)
+    peak = np.where(keep, s, -np.inf).max(axis=3, keepdims=True)
+    empty = ~keep.any(axis=3)
+    safe = np.where(empty[..., None], 0.0, peak)
+    total = np.where(keep, np.exp(s - safe), 0.0).sum(axis=3)
+    with np.errstate(divide="ignore"):
+        lse = np.where(empty, -np.inf, safe[..., 0] + np.log(total))
+    return lse, None
+
+
 def kv_cache_decode(q, k_cache, v_cache, lengths):
     B, Hq, T, D = q.shape
     S = k_cache.shape[2]
@@ -459,4 +475,5 @@ FAMILIES = {
     "mla_prefill": (mla_prefill, {"theta": 10000.0}),
     "dsa": (dsa, {"top": 2048}),
     "kv_cache_decode": (kv_cache_decode, {}),
+    "causal_lse": (causal_lse, {}),
 }

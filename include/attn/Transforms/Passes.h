@@ -44,9 +44,26 @@ mlir::GreedyRewriteConfig rewriteOnlyConfig();
 /// saying why.
 void populateFuseNsaPatterns(mlir::RewritePatternSet &patterns, bool explain);
 
+/// Softmax attention (score, masks, block mask, score mods, softmax,
+/// aggregate) to one attn.attention. With `explain`, softmax aggregates left
+/// alone get a remark saying why.
+void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
+                                   bool explain);
+
+/// attn.attention to the ops that define it.
+void populateDecomposeAttentionPatterns(mlir::RewritePatternSet &patterns);
+
+/// The passes a backend needs before it compiles a program as written:
+/// attn-fuse-nsa, attn-absorb-mla (decode over a latent cache), the linear
+/// pipeline (reassociate, chunk) and attn-fuse-attention. Registered as
+/// attn-backend-pipeline; --emit and attention-run's backends run it when the
+/// command line names no pass.
+void buildBackendPipeline(mlir::OpPassManager &pm);
+
 /// Registers the passes and the named pipelines:
 ///   attn-linear-pipeline{chunk-size=64 materialize-states=false}
 ///   attn-linear-decode-pipeline
+///   attn-backend-pipeline
 void registerAttnTransforms();
 
 #define GEN_PASS_REGISTRATION

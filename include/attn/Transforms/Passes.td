@@ -117,4 +117,36 @@ def FuseNsa : Pass<"attn-fuse-nsa", "mlir::func::FuncOp"> {
   let dependentDialects = ["::attn::AttnDialect"];
 }
 
+def FuseAttention : Pass<"attn-fuse-attention", "mlir::func::FuncOp"> {
+  let summary = "Fuse softmax attention into attn.attention";
+  let description = [{
+    Replaces `aggregate(softmax(chain(score(q, k))), v)` with one
+    `attn.attention`, where the chain is any sequence of `attn.mask`,
+    `attn.block_mask` and `attn.score_mod` ops: the positional masks become
+    declarative attributes, the block mask its `select` operand, and the score
+    mods one body (applied in order; a score one mod masks stays masked for
+    the next, as attn.score_mod says). The result's log-sum-exp is there for
+    the backward. Left alone, with a remark under `explain` saying why: a
+    per-key decayed score (linear attention's), masks counting positions
+    from different key lengths, and more than one block mask. Run it after
+    attn-fuse-nsa and attn-absorb-mla, whose matches it would otherwise take.
+  }];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark wherever the fusion does not apply, saying why">
+  ];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
+def DecomposeAttention : Pass<"attn-decompose-attention", "mlir::func::FuncOp"> {
+  let summary = "Decompose attn.attention into score, masks, softmax, aggregate";
+  let description = [{
+    The inverse of attn-fuse-attention and the definition of attn.attention:
+    each op becomes attn.score, its attn.mask ops, attn.block_mask,
+    attn.score_mod, attn.softmax, attn.aggregate and attn.logsumexp. The
+    interpreter runs attn.attention this way.
+  }];
+  let dependentDialects = ["::attn::AttnDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD

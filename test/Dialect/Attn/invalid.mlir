@@ -475,7 +475,7 @@ func.func @score_mod_empty(%s: tensor<?x8x?x?xf32>) {
 // -----
 
 func.func @yield_outside(%s: tensor<?x8x?x?xf32>) {
-  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.score_mod, attn.scan'}}
+  // expected-error @+1 {{'attn.yield' op expects parent op to be one of 'attn.score_mod, attn.scan, attn.attention'}}
   attn.yield %s : tensor<?x8x?x?xf32>
 }
 
@@ -1900,5 +1900,214 @@ func.func @dims_not_string(%q: tensor<?x2x?x8xf32> {attn.dims = 4 : i64}) {
 
 // expected-error @+1 {{unknown argument attribute 'attn.dim'; attn takes attn.dims}}
 func.func @dims_misspelled(%q: tensor<?x2x?x8xf32> {attn.dim = "B,H,T,D"}) {
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// attn.attention and attn.logsumexp
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @logsumexp_shape(%s: tensor<2x8x4x4xf32>) {
+  // expected-error @+1 {{result sequence size mismatch: 5 vs 4}}
+  %l = attn.logsumexp %s : tensor<2x8x4x4xf32> -> tensor<2x8x5xf32>
+  return
+}
+
+// -----
+
+func.func @attention_unknown_mask(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{unknown mask 'diagonal'}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 masks(diagonal)
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_mask_size(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{mask 'sliding_window' needs a size}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 masks(sliding_window)
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_mask_stride(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{mask 'causal' takes no size}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 masks(causal(4))
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_compressed_gap(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{compressed stride 8 exceeds block 4: tokens between blocks would be dropped}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 masks(compressed(4, 8))
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_result_count(%q: tensor<1x2x4x8xf32>) {
+  %o = attn.attention %q, %q, %q scale 1.0
+      // expected-error @+1 {{expected 3 operand types and two result types (output, log-sum-exp)}}
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{scale must be finite and positive}}
+  %o, %l = attn.attention %q, %q, %q scale -1.0
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x3x4x8xf32>, %k: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{pair 0 query heads (3) are not a multiple of pair 0 key heads (2)}}
+  %o, %l = attn.attention %q, %k, %k scale 1.0
+      : (tensor<1x3x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x3x4x8xf32>, tensor<1x3x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_key_length(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x6x8xf32>, %v: tensor<1x2x5x8xf32>) {
+  // expected-error @+1 {{pair 0 key length mismatch: 6 vs 5}}
+  %o, %l = attn.attention %q, %k, %v scale 1.0
+      : (tensor<1x2x4x8xf32>, tensor<1x2x6x8xf32>, tensor<1x2x5x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_output_dim(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{output head dim mismatch: 4 vs 8}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_lse_shape(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{log-sum-exp sequence size mismatch: 3 vs 4}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_values_batch(%q: tensor<1x2x4x8xf32>, %v: tensor<2x2x4x8xf32>) {
+  // expected-error @+1 {{values batch mismatch: 2 vs 1}}
+  %o, %l = attn.attention %q, %q, %v scale 1.0
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<2x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_value_heads(%q: tensor<1x4x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x3x4x8xf32>) {
+  // expected-error @+1 {{query heads (4) are not a multiple of value heads (3)}}
+  %o, %l = attn.attention %q, %k, %v scale 1.0
+      : (tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x3x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_lengths(%q: tensor<2x2x4x8xf32>, %len: tensor<3xi32>) {
+  // expected-error @+1 {{lengths vs batch mismatch: 3 vs 2}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 masks(causal) lengths %len
+      : (tensor<2x2x4x8xf32>, tensor<2x2x4x8xf32>, tensor<2x2x4x8xf32>, tensor<3xi32>) -> (tensor<2x2x4x8xf32>, tensor<2x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_block(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{takes a block size exactly with selected blocks}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 {block = 4 : i64}
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_indices(%q: tensor<1x2x4x8xf32>, %idx: tensor<1x2x5x2xi64>) {
+  // expected-error @+1 {{indices query length mismatch: 5 vs 4}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 select %idx block 2
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x5x2xi64>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_index_rows(%q: tensor<1x4x4x8xf32>, %idx: tensor<1x3x4x2xi64>) {
+  // expected-error @+1 {{query heads (4) are not a multiple of indices heads (3)}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 select %idx block 2
+      : (tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x3x4x2xi64>) -> (tensor<1x4x4x8xf32>, tensor<1x4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_no_pair(%v: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{needs as many keys as queries, and at least one pair}}
+  %o, %l = "attn.attention"(%v) ({}) {scale = 1.0 : f64, masks = [], operandSegmentSizes = array<i32: 0, 0, 1, 0, 0>}
+      : (tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_body_args(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{body must take ('f32', 'index', 'index', 'index', 'index'): the score and its batch, head, query and key indices}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 score_mod {
+  ^bb0(%x: f32, %b: index):
+    attn.yield %x : f32
+  } : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_body_score(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{score_mod body must take a float score first}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 score_mod {
+  ^bb0(%x: index, %b: index, %h: index, %t: index, %s: index):
+    %y = arith.constant 1.0 : f32
+    attn.yield %y : f32
+  } : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_body_op(%q: tensor<1x2x4x8xf32>) {
+  %o, %l = attn.attention %q, %q, %q scale 1.0 score_mod {
+  ^bb0(%x: f32, %b: index, %h: index, %t: index, %s: index):
+    // expected-error @+1 {{is not allowed in a score_mod body}}
+    %y = math.erf %x : f32
+    attn.yield %y : f32
+  } : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
+  return
+}
+
+// -----
+
+func.func @mask_attr(%q: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{mask 'block_causal' needs a size}}
+  %o, %l = attn.attention %q, %q, %q scale 1.0 {note = #attn.mask<block_causal>}
+      : (tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>, tensor<1x2x4xf32>)
   return
 }

@@ -442,3 +442,36 @@ func.func @state_read_scale(%q: tensor<?x1x?x4xf32>, %k: tensor<?x1x?x4xf32>,
   }
   return
 }
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<?x8x?x32xbf16>, %k: tensor<?x2x?x32xbf16>,
+                     %v: tensor<?x2x?x16xbf16>, %qr: tensor<?x8x?x8xbf16>,
+                     %kr: tensor<?x1x?x8xbf16>, %len: tensor<?xi32>,
+                     %idx: tensor<?x2x?x4xi64>) {
+  // CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} scale 1.250000e-01 : (tensor<?x8x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x?x16xbf16>) -> (tensor<?x8x?x16xbf16>, tensor<?x8x?xf32>)
+  %o0, %l0 = attn.attention %q, %k, %v scale 0.125
+      : (tensor<?x8x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x2x?x16xbf16>)
+      -> (tensor<?x8x?x16xbf16>, tensor<?x8x?xf32>)
+  // CHECK: attn.attention %{{.*}}, %{{.*}} + %{{.*}}, %{{.*}}, %{{.*}} scale 2.500000e-01 masks(causal, sliding_window(64), block_causal(4), compressed(8, 4)) lengths %{{.*}} select %{{.*}} block 16 score_mod {
+  // CHECK: attn.yield
+  // CHECK: } {note = 1 : i64} : (tensor<?x8x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x8x?x8xbf16>, tensor<?x1x?x8xbf16>, tensor<?x2x?x16xbf16>, tensor<?xi32>, tensor<?x2x?x4xi64>) -> (tensor<?x8x?x16xbf16>, tensor<?x8x?xf32>)
+  %o1, %l1 = attn.attention %q, %k + %qr, %kr, %v scale 0.25
+      masks(causal, sliding_window(64), block_causal(4), compressed(8, 4))
+      lengths %len select %idx block 16 score_mod {
+      ^bb0(%x: f32, %b: index, %h: index, %t: index, %s: index):
+        %y = math.tanh %x : f32
+        attn.yield %y : f32
+      } {note = 1}
+      : (tensor<?x8x?x32xbf16>, tensor<?x2x?x32xbf16>, tensor<?x8x?x8xbf16>,
+         tensor<?x1x?x8xbf16>, tensor<?x2x?x16xbf16>, tensor<?xi32>,
+         tensor<?x2x?x4xi64>)
+      -> (tensor<?x8x?x16xbf16>, tensor<?x8x?xf32>)
+  return
+}
+
+// CHECK-LABEL: func.func @logsumexp
+// CHECK: attn.logsumexp %{{.*}} : tensor<?x8x?x?xf32> -> tensor<?x8x?xf32>
+func.func @logsumexp(%s: tensor<?x8x?x?xf32>) -> tensor<?x8x?xf32> {
+  %l = attn.logsumexp %s : tensor<?x8x?x?xf32> -> tensor<?x8x?xf32>
+  return %l : tensor<?x8x?xf32>
+}
