@@ -179,6 +179,13 @@ struct FuseAttentionPass
 };
 } // namespace
 
+std::optional<std::string> attn::whyNotFused(AggregateOp aggregate) {
+  std::string why;
+  if (succeeded(match(aggregate, why)))
+    return std::nullopt;
+  return why;
+}
+
 void attn::populateFuseAttentionPatterns(RewritePatternSet &patterns,
                                          bool explain) {
   patterns.add<FuseAttention>(patterns.getContext(), explain);

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -52,6 +53,7 @@ static const char *kHelp =
     "  attention-opt examples/gqa.mlir             parse, verify, print\n"
     "  attention-opt examples/linear.mlir --attn-linear-pipeline\n"
     "  attention-opt examples/gqa.mlir --emit=cpu -o out\n"
+    "      (--emit runs attn-backend-pipeline first unless passes are named)\n"
     "      writes out/attention.a and out/attention.h (C ABI documented in "
     "the header)\n"
     "  attention-opt examples/softmax_causal.mlir --emit=cuda -o out\n"
@@ -96,8 +98,22 @@ static LogicalResult emitFunctions(StringRef inputFilename, StringRef directory,
     debugInfo->setValue(true);
   std::string transformed;
   llvm::raw_string_ostream os(transformed);
-  if (failed(MlirOptMain(os, std::move(input), registry,
-                         MlirOptMainConfig::createFromCLOptions())))
+  // A program compiles as written: without passes on the command line, the
+  // target gets what it needs (attn-backend-pipeline); named passes replace
+  // that.
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  {
+    MLIRContext probeContext(registry);
+    PassManager named(&probeContext);
+    if (failed(config.setupPassPipeline(named)))
+      return failure();
+    if (named.size() == 0)
+      config.setPassPipelineSetupFn([](PassManager &pm) {
+        attn::buildBackendPipeline(pm);
+        return success();
+      });
+  }
+  if (failed(MlirOptMain(os, std::move(input), registry, config)))
     return failure();
 
   MLIRContext context(registry);

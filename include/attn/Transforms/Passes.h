@@ -50,6 +50,10 @@ void populateFuseNsaPatterns(mlir::RewritePatternSet &patterns, bool explain);
 void populateFuseAttentionPatterns(mlir::RewritePatternSet &patterns,
                                    bool explain);
 
+/// Why attn-fuse-attention leaves `aggregate` alone, or nullopt if it fuses
+/// it: for backends that compile softmax attention only as attn.attention.
+std::optional<std::string> whyNotFused(AggregateOp aggregate);
+
 /// attn.attention to the ops that define it.
 void populateDecomposeAttentionPatterns(mlir::RewritePatternSet &patterns);
 

@@ -35,39 +35,14 @@ namespace {
 constexpr int kQueryTile = kFlashQueryTile;
 constexpr int kKeyTile = kFlashKeyTile;
 
-/// The ops between the score and the softmax, in program order, or failure
-/// when the softmax input is not such a chain over an undecayed score.
-FailureOr<std::pair<ScoreOp, SmallVector<Operation *>>>
-matchScoreChain(Value scores) {
-  auto [root, chain] = scoreChainOf(scores);
-  auto score = root.getDefiningOp<ScoreOp>();
-  if (!score || score.getGate())
-    return failure();
-  return std::make_pair(score, chain);
-}
-
-/// keyTileMayBeVisible for an attn.mask of scores of `shape`.
-Expr maskTileMayBeVisible(MaskOp mask, LoweringContext &ctx, Expr first,
-                          Expr tFirst, Expr tLast, Expr b,
-                          const std::vector<Expr> &shape) {
-  Expr T = shape[2], S = shape[3];
-  Expr L = mask.getKind() == MaskKind::compressed ? T : S;
-  if (mask.getLengths())
-    L = ctx.get(mask.getLengths())({b});
-  return keyTileMayBeVisible(mask.getKind(), mask.getSize().value_or(0),
-                             mask.getStride().value_or(0), first,
-                             L - T + tFirst, L - T + tLast, L);
-}
-
-/// Consecutive query heads of `score` and `values` that share every key and
-/// value head: H / (the most KV heads), if every KV head count divides that;
-/// 1 where a count is dynamic.
-int64_t sharedHeadGroup(ScoreOp score, Value values) {
-  SmallVector<int64_t> counts = {dimSize(values, 1)};
-  for (Value key : score.getKeys())
+/// Consecutive query heads of `op` that share every key and value head:
+/// H / (the most KV heads), if every KV head count divides that; 1 where a
+/// count is dynamic.
+int64_t sharedHeadGroup(AttentionOp op) {
+  SmallVector<int64_t> counts = {dimSize(op.getValues(), 1)};
+  for (Value key : op.getKeys())
     counts.push_back(dimSize(key, 1));
-  int64_t heads = dimSize(score.getQueries()[0], 1),
-          most = *llvm::max_element(counts);
+  int64_t heads = dimSize(op.getOutput(), 1), most = *llvm::max_element(counts);
   if (ShapedType::isDynamic(heads) ||
       llvm::any_of(counts,
                    [&](int64_t n) {
@@ -103,50 +78,80 @@ Expr cpu::keyTileMayBeVisible(MaskKind kind, int size, int stride, Expr first,
   return visible;
 }
 
-std::optional<HTensor> cpu::lowerFusedSoftmaxAttention(AggregateOp aggregate,
-                                                       LoweringContext &ctx) {
-  auto softmax = aggregate.getWeights().getDefiningOp<SoftmaxOp>();
-  if (!softmax)
-    return std::nullopt;
-  auto matched = matchScoreChain(softmax.getScores());
-  if (failed(matched))
-    return std::nullopt;
-  auto [score, chain] = *matched;
-
+LogicalResult cpu::lowerAttention(AttentionOp op, LoweringContext &ctx) {
   FlashAttention kernel;
-  kernel.op = aggregate;
-  for (auto [q, k] : llvm::zip(score.getQueries(), score.getKeys()))
-    kernel.pairs.emplace_back(ctx.get(q), ctx.get(k));
-  kernel.values = ctx.get(aggregate.getValues());
-  kernel.scale = score.getEffectiveScale();
+  kernel.op = op;
+  for (auto [q, k] : llvm::zip(op.getQueries(), op.getKeys())) {
+    const HTensor &qt = ctx.get(q), &kt = ctx.get(k);
+    ctx.require(op, kt.shape[3] == qt.shape[3],
+                "the query head dim differs from the key head dim");
+    ctx.require(
+        op, kt.shape[1] > 0 && qt.shape[1] % Halide::max(kt.shape[1], 1) == 0,
+        "the query heads are not a multiple of the key heads");
+    kernel.pairs.emplace_back(qt, kt);
+  }
+  kernel.values = ctx.get(op.getValues());
+  kernel.scale = op.getScale().convertToDouble();
   const HTensor &q0 = kernel.pairs[0].first, &k0 = kernel.pairs[0].second;
-  std::vector<Expr> scoreShape = {q0.shape[0], q0.shape[1], q0.shape[2],
-                                  k0.shape[2]};
-  kernel.shape = resultShape(
-      ctx, aggregate, aggregate.getType(),
-      {q0.shape[0], q0.shape[1], q0.shape[2], kernel.values.shape[3]});
-  // The score chain, exactly as the generic lowering applies it.
-  kernel.chain = [&, chain = chain](Expr score, Expr b, Expr h, Expr t,
-                                    Expr s) {
-    ChainScore value{score, Halide::Internal::const_true()};
-    for (Operation *op : chain) {
-      value = applyScoreOp(op, ctx, value, b, h, t, s, scoreShape);
-      if (!value.score.defined())
-        break;
-    }
-    return value;
+  const HTensor &v = kernel.values;
+  Expr B = q0.shape[0], H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
+  for (const auto &[q, k] : kernel.pairs) {
+    ctx.require(op, q.shape[0] == B && q.shape[1] == H && q.shape[2] == T,
+                "query parts differ in batch, heads or length");
+    ctx.require(op, k.shape[0] == B && k.shape[2] == S,
+                "key parts differ in batch or length");
+  }
+  ctx.require(op, v.shape[0] == B && v.shape[2] == S,
+              "the values do not hold one position per key");
+  ctx.require(op, v.shape[1] > 0 && H % Halide::max(v.shape[1], 1) == 0,
+              "the heads are not a multiple of the value heads");
+  std::vector<Expr> scoreShape = {B, H, T, S};
+  kernel.shape =
+      resultShape(ctx, op, op.getOutput().getType(), {B, H, T, v.shape[3]});
+  kernel.chain = [&, op](Expr score, Expr b, Expr h, Expr t, Expr s) mutable {
+    return applyAttentionChain(op, ctx, {score, Halide::Internal::const_true()},
+                               b, h, t, s, scoreShape);
   };
-  kernel.tileVisible = [&, chain = chain](Expr kt, Expr tFirst, Expr tLast,
-                                          Expr, Expr b) {
+  kernel.tileVisible = [&, op](Expr kt, Expr tFirst, Expr tLast, Expr,
+                               Expr b) mutable {
     Expr visible = Halide::Internal::const_true();
-    for (Operation *op : chain)
-      if (auto mask = dyn_cast<MaskOp>(op))
-        visible = visible && maskTileMayBeVisible(mask, ctx, kt * kKeyTile,
-                                                  tFirst, tLast, b, scoreShape);
+    for (KeyMaskAttr mask : op.getKeyMasks()) {
+      Expr L = mask.getKind() == MaskKind::compressed ? T : S;
+      if (Value lengths = op.getLengths())
+        L = ctx.get(lengths)({b});
+      visible = visible && keyTileMayBeVisible(
+                               mask.getKind(), mask.getSize(), mask.getStride(),
+                               kt * kKeyTile, L - T + tFirst, L - T + tLast, L);
+    }
     return visible;
   };
-  kernel.headGroup = sharedHeadGroup(score, aggregate.getValues());
-  return flashAttention(ctx, kernel);
+  kernel.headGroup = sharedHeadGroup(op);
+  std::optional<HTensor> output = flashAttention(ctx, kernel);
+  if (!output)
+    return failure();
+  ctx.set(op.getOutput(), *output);
+  // The log-sum-exp, where the program reads it, over scores formed whole.
+  if (!op.getLse().use_empty()) {
+    HTensor scores = dotScores(ctx, op, kernel.pairs, kernel.scale, scoreShape);
+    IndexVars idx(4);
+    ChainScore value = applyAttentionChain(
+        op, ctx, {scores(idx.exprs()), Halide::Internal::const_true()}, idx[0],
+        idx[1], idx[2], idx[3], scoreShape);
+    if (!value.score.defined())
+      return failure();
+    HTensor chained{ctx.newFunc(op, "_chained"), scoreShape, Halide::Float(32)};
+    Halide::Func kept = ctx.newFunc(op, "_kept");
+    chained.func(idx.halide) = value.score;
+    kept(idx.halide) = Halide::cast<uint8_t>(value.kept);
+    scheduleRoot(chained);
+    kept.compute_root();
+    HTensor lse =
+        logSumExpRows(ctx, op, chained, [&](Expr b, Expr h, Expr t, Expr s) {
+          return kept(s, t, h, b) != 0;
+        });
+    ctx.set(op.getLse(), lse);
+  }
+  return success();
 }
 
 std::optional<HTensor> cpu::flashAttention(LoweringContext &ctx,

@@ -161,19 +161,33 @@ struct ChainScore {
   }
 };
 
-/// The score chain between an attn.score and a softmax: masks, block masks
-/// and score mods applied element by element. Lowered generically and fused
-/// into the softmax attention kernel by the same code. The score is
-/// undefined when `op` cannot be lowered.
+/// The links of a score chain, element by element, on the score of
+/// (b, h, t, s) among scores of `shape` [B, H, T, S]: a positional mask
+/// (attn.mask's meaning; `lengths` may be null), a block mask (attn.block_mask)
+/// and a score mod's body. Lowered generically and fused into the softmax
+/// attention kernel by the same code. The score is undefined when a body
+/// cannot be lowered.
+ChainScore applyMask(LoweringContext &ctx, mlir::Operation *op, MaskKind kind,
+                     int size, int stride, mlir::Value lengths, ChainScore in,
+                     Halide::Expr b, Halide::Expr t, Halide::Expr s,
+                     const std::vector<Halide::Expr> &shape);
+ChainScore applyBlockMask(LoweringContext &ctx, mlir::Operation *op,
+                          mlir::Value indices, int block, ChainScore in,
+                          Halide::Expr b, Halide::Expr h, Halide::Expr t,
+                          Halide::Expr s,
+                          const std::vector<Halide::Expr> &shape);
+ChainScore applyScoreMod(mlir::Block &body, ChainScore in, Halide::Expr b,
+                         Halide::Expr h, Halide::Expr t, Halide::Expr s);
+/// One op of a chain of attn.mask, attn.block_mask and attn.score_mod.
 ChainScore applyScoreOp(mlir::Operation *op, LoweringContext &ctx,
                         ChainScore in, Halide::Expr b, Halide::Expr h,
                         Halide::Expr t, Halide::Expr s,
                         const std::vector<Halide::Expr> &scoreShape);
-
-/// The chain ops (mask, block_mask, score_mod) that end in `scores`, in
-/// program order, and the value the first of them reads.
-std::pair<mlir::Value, llvm::SmallVector<mlir::Operation *>>
-scoreChainOf(mlir::Value scores);
+/// attn.attention's chain: its masks, its block mask, its score mod.
+ChainScore applyAttentionChain(AttentionOp op, LoweringContext &ctx,
+                               ChainScore in, Halide::Expr b, Halide::Expr h,
+                               Halide::Expr t, Halide::Expr s,
+                               const std::vector<Halide::Expr> &scoreShape);
 
 /// Whether a mask of `kind` keeps key s for the query at position p (keys
 /// past the sequence end aside).
@@ -192,11 +206,18 @@ HTensor dotScores(LoweringContext &ctx, mlir::Operation *op,
                   float scale, std::vector<Halide::Expr> shape);
 /// `kept(b, h, t, s)` says which scores the rows keep; without it, those
 /// that are not -inf.
-HTensor softmaxRows(
-    LoweringContext &ctx, mlir::Operation *op, const HTensor &scores,
-    std::function<Halide::Expr(Halide::Expr b, Halide::Expr h, Halide::Expr t,
-                               Halide::Expr s)>
-        kept = nullptr);
+HTensor softmaxRows(LoweringContext &ctx, mlir::Operation *op,
+                    const HTensor &scores,
+                    std::function<Halide::Expr(Halide::Expr b, Halide::Expr h,
+                                               Halide::Expr t, Halide::Expr s)>
+                        kept = nullptr);
+/// The log-sum-exp [B, H, T] of the rows of `scores` over the keys `kept`
+/// says; -inf for a row that keeps none.
+HTensor
+logSumExpRows(LoweringContext &ctx, mlir::Operation *op, const HTensor &scores,
+              std::function<Halide::Expr(Halide::Expr b, Halide::Expr h,
+                                         Halide::Expr t, Halide::Expr s)>
+                  kept);
 HTensor aggregateValues(LoweringContext &ctx, mlir::Operation *op,
                         const HTensor &weights, const HTensor &values,
                         std::vector<Halide::Expr> shape);
@@ -261,10 +282,9 @@ Halide::Expr keyTileMayBeVisible(MaskKind kind, int size, int stride,
 std::optional<HTensor> flashAttention(LoweringContext &ctx,
                                       const FlashAttention &kernel);
 
-/// The fused online-softmax kernel for aggregate(softmax(chain(score))), or
-/// nullopt when `aggregate` does not have that shape.
-std::optional<HTensor> lowerFusedSoftmaxAttention(AggregateOp aggregate,
-                                                  LoweringContext &ctx);
+/// attn.attention: its output by the online-softmax kernel, its
+/// log-sum-exp (when used) over the scores formed generically.
+mlir::LogicalResult lowerAttention(AttentionOp op, LoweringContext &ctx);
 
 /// Lowers `function` (arguments become ImageParams, results outputs).
 mlir::LogicalResult lowerFunction(LoweringContext &ctx);

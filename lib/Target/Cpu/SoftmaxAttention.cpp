@@ -69,7 +69,9 @@ Expr cpu::positionKeeps(MaskKind kind, int size, int stride, Expr s, Expr p) {
   return Halide::Internal::const_true();
 }
 
-std::pair<Value, SmallVector<Operation *>> cpu::scoreChainOf(Value scores) {
+/// The chain ops (mask, block_mask, score_mod) that end in `scores`, in
+/// program order, and the value the first of them reads.
+static std::pair<Value, SmallVector<Operation *>> scoreChainOf(Value scores) {
   SmallVector<Operation *> chain;
   while (Operation *def = scores.getDefiningOp()) {
     if (!isa<MaskOp, BlockMaskOp, ScoreModOp>(def))
@@ -81,64 +83,98 @@ std::pair<Value, SmallVector<Operation *>> cpu::scoreChainOf(Value scores) {
   return {scores, chain};
 }
 
+ChainScore cpu::applyMask(LoweringContext &ctx, Operation *op, MaskKind kind,
+                          int size, int stride, Value lengths, ChainScore in,
+                          Expr b, Expr t, Expr s,
+                          const std::vector<Expr> &shape) {
+  Expr B = shape[0], T = shape[2], S = shape[3];
+  bool compressed = kind == MaskKind::compressed;
+  Expr L = compressed ? T : S;
+  if (lengths)
+    L = sequenceLength(ctx, op, lengths, b, B,
+                       compressed ? std::nullopt : std::optional<Expr>(S));
+  // Compressed keys count blocks, not tokens.
+  Expr keep = compressed ? Halide::Internal::const_true() : s < L;
+  return {in.score,
+          in.kept && keep && positionKeeps(kind, size, stride, s, L - T + t)};
+}
+
+ChainScore cpu::applyBlockMask(LoweringContext &ctx, Operation *op,
+                               Value indices, int block, ChainScore in, Expr b,
+                               Expr h, Expr t, Expr s,
+                               const std::vector<Expr> &shape) {
+  Expr B = shape[0], H = shape[1], T = shape[2];
+  const HTensor &idx = ctx.get(indices);
+  Expr G = idx.shape[1];
+  ctx.require(op, idx.shape[0] == B && idx.shape[2] == T,
+              "indices do not match the scores' batch and length");
+  ctx.require(op, G > 0 && H % Halide::max(G, 1) == 0,
+              "the heads are not a multiple of the index rows");
+  Halide::Func selected = selectedBlocks(ctx, op, idx);
+  return {in.score,
+          in.kept && selected(s / block, t, sharedHead(h, H, G), b) != 0};
+}
+
+ChainScore cpu::applyScoreMod(Block &body, ChainScore in, Expr b, Expr h,
+                              Expr t, Expr s) {
+  // Masked scores stay masked: the body's value there is never used.
+  llvm::DenseMap<Value, Expr> scalars;
+  Expr args[] = {in.score, b, h, t, s};
+  for (auto [arg, value] : llvm::zip(body.getArguments(), args))
+    scalars[arg] = value;
+  for (Operation &inner : body) {
+    std::vector<Expr> operands;
+    for (Value v : inner.getOperands())
+      operands.push_back(scalars.lookup(v));
+    if (isa<YieldOp>(inner)) {
+      // A body may mask a score itself by yielding -inf.
+      Expr score = Halide::cast<float>(operands[0]);
+      return {score, in.kept && !Halide::strict_float(isMinusInfinity(score))};
+    }
+    // Verified bodies hold only ops lowerScalarOp knows. Their floats are
+    // strict: a body may hold NaN or infinities (hiding a key, testing for
+    // NaN), which Halide otherwise assumes away.
+    FailureOr<Expr> value = lowerScalarOp(&inner, operands);
+    if (failed(value))
+      break;
+    scalars[inner.getResult(0)] = Halide::strict_float(*value);
+  }
+  return {Expr(), in.kept};
+}
+
 ChainScore cpu::applyScoreOp(Operation *op, LoweringContext &ctx, ChainScore in,
                              Expr b, Expr h, Expr t, Expr s,
                              const std::vector<Expr> &shape) {
-  Expr B = shape[0], H = shape[1], T = shape[2], S = shape[3];
-  auto keepIf = [&](Expr keep) {
-    return ChainScore{in.score, in.kept && keep};
-  };
   return llvm::TypeSwitch<Operation *, ChainScore>(op)
       .Case([&](MaskOp mask) {
-        bool compressed = mask.getKind() == MaskKind::compressed;
-        Expr L = compressed ? T : S;
-        if (mask.getLengths())
-          L = sequenceLength(ctx, op, mask.getLengths(), b, B,
-                             compressed ? std::nullopt
-                                        : std::optional<Expr>(S));
-        // Compressed keys count blocks, not tokens.
-        Expr keep = compressed ? Halide::Internal::const_true() : s < L;
-        return keepIf(
-            keep && positionKeeps(mask.getKind(), mask.getSize().value_or(0),
-                                  mask.getStride().value_or(0), s, L - T + t));
+        return applyMask(ctx, op, mask.getKind(), mask.getSize().value_or(0),
+                         mask.getStride().value_or(0), mask.getLengths(), in, b,
+                         t, s, shape);
       })
       .Case([&](BlockMaskOp blockMask) {
-        const HTensor &idx = ctx.get(blockMask.getIndices());
-        Expr G = idx.shape[1];
-        ctx.require(op, idx.shape[0] == B && idx.shape[2] == T,
-                    "indices do not match the scores' batch and length");
-        ctx.require(op, G > 0 && H % Halide::max(G, 1) == 0,
-                    "the heads are not a multiple of the index rows");
-        Halide::Func selected = selectedBlocks(ctx, op, idx);
-        int block = blockMask.getBlock();
-        return keepIf(selected(s / block, t, sharedHead(h, H, G), b) != 0);
+        return applyBlockMask(ctx, op, blockMask.getIndices(),
+                              blockMask.getBlock(), in, b, h, t, s, shape);
       })
       .Case([&](ScoreModOp mod) {
-        // Masked scores stay masked: the body's value there is never used.
-        Block &body = mod.getBody().front();
-        llvm::DenseMap<Value, Expr> scalars;
-        Expr args[] = {in.score, b, h, t, s};
-        for (auto [arg, value] : llvm::zip(body.getArguments(), args))
-          scalars[arg] = value;
-        for (Operation &inner : body) {
-          std::vector<Expr> operands;
-          for (Value v : inner.getOperands())
-            operands.push_back(scalars.lookup(v));
-          if (isa<YieldOp>(inner))
-            return ChainScore{Halide::cast<float>(operands[0]), in.kept};
-          // Verified bodies hold only ops lowerScalarOp knows. Their floats
-          // are strict: a body may hold NaN or infinities (hiding a key,
-          // testing for NaN), which Halide otherwise assumes away.
-          FailureOr<Expr> value = lowerScalarOp(&inner, operands);
-          if (failed(value))
-            break;
-          scalars[inner.getResult(0)] = Halide::strict_float(*value);
-        }
-        return ChainScore{Expr(), in.kept};
+        return applyScoreMod(mod.getBody().front(), in, b, h, t, s);
       })
       .Default([&](Operation *) {
         return ChainScore{Expr(), in.kept};
       });
+}
+
+ChainScore cpu::applyAttentionChain(AttentionOp op, LoweringContext &ctx,
+                                    ChainScore in, Expr b, Expr h, Expr t,
+                                    Expr s, const std::vector<Expr> &shape) {
+  for (KeyMaskAttr mask : op.getKeyMasks())
+    in = applyMask(ctx, op, mask.getKind(), mask.getSize(), mask.getStride(),
+                   op.getLengths(), in, b, t, s, shape);
+  if (Value indices = op.getIndices())
+    in =
+        applyBlockMask(ctx, op, indices, *op.getBlock(), in, b, h, t, s, shape);
+  if (Block *body = op.getScoreModBody())
+    in = applyScoreMod(*body, in, b, h, t, s);
+  return in;
 }
 
 namespace {
@@ -199,10 +235,6 @@ LogicalResult lowerAggregate(AggregateOp op, LoweringContext &ctx) {
               "the values do not hold one position per key");
   ctx.require(op, Hkv > 0 && Hq % Halide::max(Hkv, 1) == 0,
               "the heads are not a multiple of the value heads");
-  if (std::optional<HTensor> fused = lowerFusedSoftmaxAttention(op, ctx)) {
-    ctx.set(op.getResult(), *fused);
-    return success();
-  }
   ctx.set(op.getResult(), aggregateValues(ctx, op, w, v,
                                           resultShape(ctx, op, op.getType(),
                                                       {B, Hq, T, v.shape[3]})));
@@ -227,9 +259,9 @@ HTensor cpu::dotScores(LoweringContext &ctx, Operation *op,
   return out;
 }
 
-HTensor cpu::softmaxRows(
-    LoweringContext &ctx, Operation *op, const HTensor &in,
-    std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
+HTensor
+cpu::softmaxRows(LoweringContext &ctx, Operation *op, const HTensor &in,
+                 std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
   Halide::RDom r(0, in.shape[3], "s");
@@ -254,6 +286,30 @@ HTensor cpu::softmaxRows(
     f.compute_at(out.func, h);
   out.func.compute_root().parallel(b).parallel(h).vectorize(
       s, vectorLanes(), Halide::TailStrategy::GuardWithIf);
+  return out;
+}
+
+HTensor
+cpu::logSumExpRows(LoweringContext &ctx, Operation *op, const HTensor &in,
+                   std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
+  Halide::Var b("b"), h("h"), t("t");
+  Halide::RDom r(0, in.shape[3], "s");
+  Halide::Func peak = ctx.newFunc(op, "_lse_max");
+  peak(t, h, b) = Halide::maximum(
+      Halide::select(kept(b, h, t, r), in({b, h, t, r}), lowestFloat()));
+  Halide::Func total = ctx.newFunc(op, "_lse_sum");
+  total(t, h, b) = Halide::sum(Halide::select(
+      kept(b, h, t, r), Halide::exp(in({b, h, t, r}) - peak(t, h, b)), 0.0f));
+  HTensor out{ctx.newFunc(op, "_lse"),
+              {in.shape[0], in.shape[1], in.shape[2]},
+              Halide::Float(32)};
+  // A row that keeps no key has a sum of 0: its log-sum-exp is -inf.
+  out.func(t, h, b) = Halide::select(
+      total(t, h, b) > 0.0f, peak(t, h, b) + Halide::log(total(t, h, b)),
+      minusInfinity());
+  for (Halide::Func f : {peak, total})
+    f.compute_at(out.func, h);
+  out.func.compute_root().parallel(b);
   return out;
 }
 
@@ -289,6 +345,18 @@ cpu::lowerSoftmaxAttentionOp(Operation *op, LoweringContext &ctx) {
           })
       .Case([&](SoftmaxOp softmax) -> std::optional<LogicalResult> {
         return lowerSoftmax(softmax, ctx);
+      })
+      .Case([&](LogSumExpOp lse) -> std::optional<LogicalResult> {
+        const HTensor &scores = ctx.get(lse.getScores());
+        ctx.set(lse.getResult(),
+                logSumExpRows(ctx, lse, scores,
+                              [&](Expr b, Expr h, Expr t, Expr s) {
+                                return !isMinusInfinity(scores({b, h, t, s}));
+                              }));
+        return success();
+      })
+      .Case([&](AttentionOp attention) -> std::optional<LogicalResult> {
+        return lowerAttention(attention, ctx);
       })
       .Case([&](AggregateOp aggregate) -> std::optional<LogicalResult> {
         return lowerAggregate(aggregate, ctx);

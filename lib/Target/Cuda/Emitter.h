@@ -45,22 +45,19 @@ std::string wgmmaFunction(llvm::StringRef name, int n, llvm::StringRef ptxType,
 /// attn.block_mask of block 1: select_tokens(masks(index_score(iq, ik, iw)))
 /// with the indexer's inputs straight from the function's arguments.
 struct TokenSelection {
-  BlockMaskOp blockMask;
+  AttentionOp attention;
   IndexScoreOp indexScore;
   llvm::SmallVector<MaskOp> masks; ///< the indexer's, innermost first
   unsigned query, key, weights;    ///< argument numbers
   int64_t top, heads, dim;
 };
 
-/// `aggregate(softmax(chain(score(q, k))), v)` with q, k, v (and the masks'
-/// key lengths) taken straight from the function's arguments: the form the
-/// softmax kernels compute. The chain holds masks and score mods; a token
-/// selection (DSA) may keep only some keys.
+/// The returned attn.attention with q, k, v (and the masks' key lengths)
+/// taken straight from the function's arguments: what the softmax kernels
+/// compute. A token selection (DSA) may keep only some keys.
 struct SoftmaxAttention {
   mlir::func::FuncOp function;
-  ScoreOp score;
-  llvm::SmallVector<mlir::Operation *> chain;
-  AggregateOp aggregate;
+  AttentionOp op;
   unsigned query, key, value;      ///< argument numbers
   std::optional<unsigned> lengths; ///< argument number of [B] key lengths
   /// With keys and values in pages (attn.paged_cache): the page table's
@@ -76,8 +73,8 @@ struct SoftmaxAttention {
   double scale;
 };
 
-/// Recognizes the softmax form, or reports at the first op that does not fit
-/// why the CUDA backend cannot compile the function.
+/// Reads the returned attn.attention and where its operands come from, or
+/// reports why the CUDA backend cannot compile the function.
 mlir::FailureOr<SoftmaxAttention> matchSoftmaxAttention(mlir::func::FuncOp);
 
 /// The score chain and the device functions on m16n8-layout score and

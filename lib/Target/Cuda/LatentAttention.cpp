@@ -543,8 +543,7 @@ $ROW_PLACE
 
 FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
                                                  StringRef name, Arch arch) {
-  ScoreOp score = a.score;
-  AggregateOp aggregate = a.aggregate;
+  AttentionOp score = a.op, aggregate = a.op;
   if (arch != Arch::sm90a)
     return score.emitError("MLA's latent attention (two query-key pairs) "
                            "has a CUDA kernel for sm_90a only");
@@ -578,7 +577,7 @@ FailureOr<KernelParts> cuda::emitLatentAttention(const SoftmaxAttention &a,
                 "that is a multiple of 64 up to 256; not "
              << sel.heads << " x " << sel.dim;
     if (sel.top > (1 << 24))
-      return sel.blockMask.emitError(
+      return sel.attention.emitError(
           "the CUDA backend selects at most 2^24 tokens per query");
   }
 

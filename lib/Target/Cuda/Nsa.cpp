@@ -26,7 +26,6 @@
 #include "Emitter.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -796,32 +795,33 @@ $POOLING_CHECK  if (B == 0 || T == 0)
 /// A softmax attention function over q [B, H, T, D] and keys and values of
 /// `kvHeads` heads under `mask`, compiled by the softmax backend for `arch`
 /// as `name` and wrapped in namespace `name`_ns.
-FailureOr<KernelParts> branchKernel(const NsaAttention &a, StringRef mask,
+FailureOr<KernelParts> branchKernel(const NsaAttention &a, KeyMaskAttr mask,
                                     StringRef name, Arch arch,
                                     OwningOpRef<ModuleOp> &module) {
-  StringRef elem = a.element.isBF16() ? "bf16" : "f16";
-  std::string qType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.heads,
-                                    a.headDim, elem),
-              kType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.kvHeads,
-                                    a.headDim, elem),
-              vType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.kvHeads,
-                                    a.valueDim, elem),
-              sType = llvm::formatv("tensor<?x{0}x?x?x{1}>", a.heads, elem),
-              oType = llvm::formatv("tensor<?x{0}x?x{1}x{2}>", a.heads,
-                                    a.valueDim, elem);
-  std::string text = llvm::formatv(
-      "func.func @branch(%q: {0}, %k: {1}, %v: {2}) -> {4} {{\n"
-      "  %s = attn.score %q, %k scale {5:e17} : ({0}, {1}) -> {3}\n"
-      "  %m = attn.mask %s, {6} : {3}\n"
-      "  %p = attn.softmax %m : {3}\n"
-      "  %o = attn.aggregate %p, %v : {3}, {2} -> {4}\n"
-      "  return %o : {4}\n}\n",
-      qType, kType, vType, sType, oType,
-      NsaOp(a.op).getScale().convertToDouble(), mask);
-  module = parseSourceString<ModuleOp>(text, NsaOp(a.op)->getContext());
-  if (!module)
-    return NsaOp(a.op).emitError("could not build the NSA branch function");
-  auto function = cast<func::FuncOp>(module->getBody()->front());
+  NsaOp nsa(a.op);
+  Location loc = nsa.getLoc();
+  OpBuilder builder(nsa->getContext());
+  int64_t dynamic = ShapedType::kDynamic;
+  auto tensor = [&](int64_t heads, int64_t dim) {
+    return RankedTensorType::get({dynamic, heads, dynamic, dim}, a.element);
+  };
+  Type qType = tensor(a.heads, a.headDim), kType = tensor(a.kvHeads, a.headDim),
+       vType = tensor(a.kvHeads, a.valueDim),
+       oType = tensor(a.heads, a.valueDim);
+  auto lseType =
+      RankedTensorType::get({dynamic, a.heads, dynamic}, builder.getF32Type());
+  module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(module->getBody());
+  auto function = func::FuncOp::create(
+      builder, loc, "branch",
+      builder.getFunctionType({qType, kType, vType}, {oType}));
+  Block *entry = function.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  auto attention = AttentionOp::create(
+      builder, loc, oType, lseType, ValueRange{entry->getArgument(0)},
+      ValueRange{entry->getArgument(1)}, entry->getArgument(2), Value(),
+      Value(), nsa.getScaleAttr(), builder.getArrayAttr({mask}), IntegerAttr());
+  func::ReturnOp::create(builder, loc, attention.getOutput());
   FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
   if (failed(softmax))
     return failure();
@@ -843,15 +843,16 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
                                      Arch arch) {
   NsaOp op = a.op;
   OwningOpRef<ModuleOp> cmpModule, winModule;
-  FailureOr<KernelParts> cmp =
+  FailureOr<KernelParts> cmp = branchKernel(
+      a,
+      KeyMaskAttr::get(op->getContext(), MaskKind::compressed,
+                       op.getCompressBlock(), op.getCompressStride()),
+      (name + "_cmp").str(), arch, cmpModule);
+  FailureOr<KernelParts> win =
       branchKernel(a,
-                   llvm::formatv("compressed({0}, {1})", op.getCompressBlock(),
-                                 op.getCompressStride())
-                       .str(),
-                   (name + "_cmp").str(), arch, cmpModule);
-  FailureOr<KernelParts> win = branchKernel(
-      a, llvm::formatv("sliding_window({0})", op.getWindow()).str(),
-      (name + "_win").str(), arch, winModule);
+                   KeyMaskAttr::get(op->getContext(), MaskKind::sliding_window,
+                                    op.getWindow(), 0),
+                   (name + "_win").str(), arch, winModule);
   if (failed(cmp) || failed(win))
     return failure();
   bool mlp = op.getPooling() == PoolingKind::mlp;
@@ -891,8 +892,7 @@ FailureOr<KernelParts> cuda::emitNsa(const NsaAttention &a, StringRef name,
       {"ELEM", elementTypeName(a.element).str()},
       {"GATE_ELEM",
        a.gateElement.isF32() ? "float" : elementTypeName(a.gateElement).str()},
-      {"SCALE_LOG2",
-       floatLiteral(op.getScale().convertToDouble() * M_LOG2E)},
+      {"SCALE_LOG2", floatLiteral(op.getScale().convertToDouble() * M_LOG2E)},
       {"HIDDEN", std::to_string(a.hidden)},
       {"POOLING_BYTES", mlp ? "2 * kHidden * 4" : "0"},
       {"SEL_TILE_COPY",

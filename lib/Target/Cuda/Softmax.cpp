@@ -11,6 +11,7 @@
 #include "Emitter.h"
 
 #include "attn/Support/Comparisons.h"
+#include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -68,17 +69,17 @@ static FailureOr<unsigned> argumentNumber(Value value, Operation *user,
   return functionArgument(value, user, "the CUDA backend", role);
 }
 
-/// DSA's selection behind `blockMask`: the top tokens of the masked indexer
-/// scores of arguments.
-static FailureOr<TokenSelection> matchTokenSelection(BlockMaskOp blockMask) {
-  auto select = blockMask.getIndices().getDefiningOp<SelectTokensOp>();
-  if (blockMask.getBlock() != 1 || !select)
-    return blockMask.emitError(
-        "the CUDA backend's softmax kernels take an attn.block_mask only of "
+/// DSA's selection behind `op`'s selected blocks: the top tokens of the
+/// masked indexer scores of arguments.
+static FailureOr<TokenSelection> matchTokenSelection(AttentionOp op) {
+  auto select = op.getIndices().getDefiningOp<SelectTokensOp>();
+  if (*op.getBlock() != 1 || !select)
+    return op.emitError(
+        "the CUDA backend's softmax kernels take selected blocks only of "
         "block 1 over the tokens that attn.select_tokens picks (DeepSeek "
         "sparse attention); NSA's blocks compile as attn.nsa");
   TokenSelection sel;
-  sel.blockMask = blockMask;
+  sel.attention = op;
   sel.top = select.getTop();
   Value scores = select.getScores();
   while (auto mask = scores.getDefiningOp<MaskOp>()) {
@@ -115,91 +116,62 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   if (ret.getNumOperands() != 1)
     return ret.emitError("the CUDA backend compiles functions with one result");
-  a.aggregate = ret.getOperand(0).getDefiningOp<AggregateOp>();
-  if (!a.aggregate)
+  a.op = ret.getOperand(0).getDefiningOp<AttentionOp>();
+  if (auto aggregate = ret.getOperand(0).getDefiningOp<AggregateOp>())
+    if (std::optional<std::string> why = whyNotFused(aggregate))
+      return aggregate.emitError(
+                 "the CUDA backend compiles softmax attention as "
+                 "attn.attention, which attn-fuse-attention does not form "
+                 "here: ")
+             << *why;
+  if (!a.op)
     return ret.emitError(
-        "the CUDA backend compiles softmax attention (a returned "
-        "attn.aggregate of an attn.softmax) or chunked linear attention");
-  auto softmax = a.aggregate.getWeights().getDefiningOp<SoftmaxOp>();
-  if (!softmax)
-    return a.aggregate.emitError(
-        "the CUDA backend needs this aggregate's weights to be an "
-        "attn.softmax");
-  Value scores = softmax.getScores();
-  while (Operation *def = scores.getDefiningOp()) {
-    if ((a.score = dyn_cast<ScoreOp>(def)))
-      break;
-    if (auto blockMask = dyn_cast<BlockMaskOp>(def);
-        blockMask && !a.selection) {
-      FailureOr<TokenSelection> selection = matchTokenSelection(blockMask);
-      if (failed(selection))
-        return failure();
-      a.selection = *selection;
-      scores = blockMask.getScores();
-      continue;
-    }
-    if (!isa<MaskOp, ScoreModOp>(def))
-      return def->emitError("the CUDA backend's softmax kernel takes masks, "
-                            "score mods and one token selection between the "
-                            "score and the softmax, not this op");
-    a.chain.insert(a.chain.begin(), def);
-    scores = def->getOperand(0);
+        "the CUDA backend compiles softmax attention (attn.attention, which "
+        "attn-fuse-attention forms), NSA (attn.nsa) or chunked linear "
+        "attention (attn.chunked_scan)");
+  AttentionOp op = a.op;
+  if (op.getQueries().size() > 2)
+    return op.emitError("the CUDA backend's softmax kernels take one "
+                        "query-key pair, or two (MLA's latent and RoPE "
+                        "parts)");
+  if (op.getIndices()) {
+    FailureOr<TokenSelection> selection = matchTokenSelection(op);
+    if (failed(selection))
+      return failure();
+    a.selection = *selection;
   }
-  if (!a.score)
-    return softmax.emitError("the softmax's scores do not come from a score");
-  if (a.score.getQueries().size() > 2 || a.score.getGate())
-    return a.score.emitError("the CUDA backend's softmax kernels take one "
-                             "query-key pair, or two (MLA's latent and "
-                             "RoPE parts), without decay");
-  SmallVector<Operation *> masks(a.chain);
-  if (a.selection)
-    llvm::append_range(masks, a.selection->masks);
-  for (Operation *op : masks) {
-    auto mask = dyn_cast<MaskOp>(op);
-    if (!mask)
-      continue;
-    // Compressed keys count blocks while the queries' positions count
-    // tokens: the kernels take such a mask alone, over a self-attention.
+  // Compressed keys count blocks while the queries' positions count tokens:
+  // the kernels take such a mask alone, over a self-attention.
+  for (KeyMaskAttr mask : op.getKeyMasks())
     if (mask.getKind() == MaskKind::compressed &&
-        (mask.getLengths() || llvm::count_if(masks, [](Operation *other) {
-                                return isa<MaskOp>(other);
-                              }) > 1))
-      return mask.emitError("the CUDA backend's softmax kernel takes a "
-                            "compressed mask only as the one mask, without "
-                            "lengths");
-    if (!mask.getLengths())
-      continue;
-    FailureOr<unsigned> arg =
-        argumentNumber(mask.getLengths(), mask, "lengths");
+        (op.getLengths() || op.getMasks().size() > 1))
+      return op.emitError("the CUDA backend's softmax kernel takes a "
+                          "compressed mask only as the one mask, without "
+                          "lengths");
+  if (Value lengths = op.getLengths()) {
+    FailureOr<unsigned> arg = argumentNumber(lengths, op, "lengths");
     if (failed(arg))
       return failure();
     Type lengthElement =
-        cast<RankedTensorType>(mask.getLengths().getType()).getElementType();
+        cast<RankedTensorType>(lengths.getType()).getElementType();
     if (!lengthElement.isInteger(32) && !lengthElement.isInteger(64))
-      return mask.emitError("the CUDA backend takes i32 or i64 lengths");
-    if (a.lengths && *a.lengths != *arg)
-      return mask.emitError("the CUDA backend takes one lengths argument for "
-                            "all masks");
+      return op.emitError("the CUDA backend takes i32 or i64 lengths");
     a.lengths = *arg;
   }
-  FailureOr<unsigned> q =
-      argumentNumber(a.score.getQueries()[0], a.score, "queries");
+  FailureOr<unsigned> q = argumentNumber(op.getQueries()[0], op, "queries");
   // Keys and values straight from arguments, or both read through one page
   // table from pools of pages that are arguments.
-  auto pagedKeys = a.score.getKeys()[0].getDefiningOp<PagedCacheOp>();
-  auto pagedValues = a.aggregate.getValues().getDefiningOp<PagedCacheOp>();
+  auto pagedKeys = op.getKeys()[0].getDefiningOp<PagedCacheOp>();
+  auto pagedValues = op.getValues().getDefiningOp<PagedCacheOp>();
   if (bool(pagedKeys) != bool(pagedValues))
-    return (pagedKeys ? a.aggregate.getOperation() : a.score.getOperation())
-        ->emitError("the CUDA backend takes keys and values both in pages "
-                    "or both plain");
-  Value keys = pagedKeys ? pagedKeys.getPages() : a.score.getKeys()[0];
-  Value values = pagedValues ? pagedValues.getPages() : a.aggregate.getValues();
+    return op.emitError("the CUDA backend takes keys and values both in "
+                        "pages or both plain");
+  Value keys = pagedKeys ? pagedKeys.getPages() : op.getKeys()[0];
+  Value values = pagedValues ? pagedValues.getPages() : op.getValues();
   FailureOr<unsigned> k = argumentNumber(
-      keys, pagedKeys ? pagedKeys.getOperation() : a.score.getOperation(),
-      "keys");
+      keys, pagedKeys ? pagedKeys.getOperation() : op.getOperation(), "keys");
   FailureOr<unsigned> v = argumentNumber(
-      values,
-      pagedValues ? pagedValues.getOperation() : a.aggregate.getOperation(),
+      values, pagedValues ? pagedValues.getOperation() : op.getOperation(),
       "values");
   if (failed(q) || failed(k) || failed(v))
     return failure();
@@ -218,69 +190,70 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
                                  "table");
     a.pageTable = *table;
   }
-  if (a.score.getQueries().size() == 2) {
+  if (op.getQueries().size() == 2) {
     // MLA's RoPE keys: paged like the latent cache, through its table.
-    Value ropeKeys = a.score.getKeys()[1];
+    Value ropeKeys = op.getKeys()[1];
     auto pagedRope = ropeKeys.getDefiningOp<PagedCacheOp>();
     if (bool(pagedRope) != bool(pagedKeys))
-      return a.score.emitError("the CUDA backend takes the latent cache and "
-                               "the RoPE keys both in pages or both plain");
+      return op.emitError("the CUDA backend takes the latent cache and "
+                          "the RoPE keys both in pages or both plain");
     if (pagedRope && pagedRope.getTable() != pagedKeys.getTable())
       return pagedRope.emitError(
           "the CUDA backend reads the latent cache and the RoPE keys through "
           "one page table");
     FailureOr<unsigned> qr =
-        argumentNumber(a.score.getQueries()[1], a.score, "RoPE queries");
+        argumentNumber(op.getQueries()[1], op, "RoPE queries");
     FailureOr<unsigned> kr = argumentNumber(
         pagedRope ? pagedRope.getPages() : ropeKeys,
-        pagedRope ? pagedRope.getOperation() : a.score.getOperation(),
-        "RoPE keys");
+        pagedRope ? pagedRope.getOperation() : op.getOperation(), "RoPE keys");
     if (failed(qr) || failed(kr))
       return failure();
     a.ropeQuery = *qr, a.ropeKey = *kr;
   }
 
-  Value qv = a.score.getQueries()[0], kv = a.score.getKeys()[0],
-        vv = a.aggregate.getValues();
+  Value qv = op.getQueries()[0], kv = op.getKeys()[0], vv = op.getValues();
   a.element = cast<RankedTensorType>(qv.getType()).getElementType();
-  SmallVector<Value> tensors = {qv, kv, vv, a.aggregate.getOutput()};
-  llvm::append_range(tensors, a.score.getQueries().drop_front());
-  llvm::append_range(tensors, a.score.getKeys().drop_front());
+  SmallVector<Value> tensors = {qv, kv, vv, op.getOutput()};
+  llvm::append_range(tensors, op.getQueries().drop_front());
+  llvm::append_range(tensors, op.getKeys().drop_front());
   for (Value t : tensors)
     if (cast<RankedTensorType>(t.getType()).getElementType() != a.element ||
         !(a.element.isBF16() || a.element.isF16()))
-      return a.score.emitError("the CUDA backend's softmax kernel takes "
-                               "queries, keys, values and output all of bf16 "
-                               "or all of f16 (accumulating in f32)");
+      return op.emitError("the CUDA backend's softmax kernel takes "
+                          "queries, keys, values and output all of bf16 "
+                          "or all of f16 (accumulating in f32)");
   a.heads = dimSize(qv, 1);
   a.kvHeads = dimSize(kv, 1);
   a.headDim = dimSize(qv, 3);
   a.valueDim = dimSize(vv, 3);
   if (a.ropeQuery) {
-    a.ropeDim = dimSize(a.score.getQueries()[1], 3);
-    a.ropeKvHeads = dimSize(a.score.getKeys()[1], 1);
+    a.ropeDim = dimSize(op.getQueries()[1], 3);
+    a.ropeKvHeads = dimSize(op.getKeys()[1], 1);
   }
   for (int64_t size :
        {a.heads, a.kvHeads, a.headDim, a.valueDim, a.ropeDim, a.ropeKvHeads})
     if (ShapedType::isDynamic(size))
-      return a.score.emitError("the CUDA backend needs static head counts "
-                               "and head dims (dims 1 and 3)");
+      return op.emitError("the CUDA backend needs static head counts "
+                          "and head dims (dims 1 and 3)");
   if (dimSize(vv, 1) != a.kvHeads)
-    return a.aggregate.emitError(
+    return op.emitError(
         "the CUDA backend needs keys and values with the same head count");
-  a.scale = a.score.getEffectiveScale();
+  a.scale = op.getScale().convertToDouble();
   // The kernels count every mask's positions from one key length.
-  auto hasLengths = [](Operation *op) {
-    auto mask = dyn_cast<MaskOp>(op);
-    return mask && mask.getLengths();
-  };
-  if (a.selection && llvm::any_of(a.chain, hasLengths) !=
-                         llvm::any_of(a.selection->masks, hasLengths))
-    return a.selection->blockMask.emitError(
+  if (a.selection)
+    for (MaskOp mask : a.selection->masks)
+      if (mask.getLengths() && mask.getLengths() != op.getLengths())
+        return mask.emitError("the CUDA backend takes one lengths argument "
+                              "for all masks");
+  if (a.selection && bool(op.getLengths()) !=
+                         llvm::any_of(a.selection->masks, [](MaskOp mask) {
+                           return bool(mask.getLengths());
+                         }))
+    return op.emitError(
         "the CUDA backend takes key lengths on both the indexer's masks and "
         "the attention's, or on neither");
   if (a.selection && !a.ropeQuery)
-    return a.selection->blockMask.emitError(
+    return op.emitError(
         "the CUDA backend compiles DeepSeek sparse attention over MLA's "
         "latent cache (two query-key pairs) only");
   // MLA's latent form has a kernel of its own, with its own limits.
@@ -288,7 +261,7 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
     return a;
   for (int64_t dim : {a.headDim, a.valueDim})
     if (dim != 64 && dim != 128 && dim != 256)
-      return a.score.emitError()
+      return op.emitError()
              << "the CUDA backend's softmax kernel takes head dims 64, 128 "
                 "and 256, not "
              << dim;
@@ -448,10 +421,10 @@ struct MaskText {
   std::string tileVisible; // every pair of [pFirst, pLast] x [sFirst, sLast]
 };
 
-MaskText maskText(MaskOp mask) {
-  std::string n = std::to_string(mask.getSize().value_or(1));
-  std::string d = std::to_string(mask.getStride().value_or(1));
-  switch (mask.getKind()) {
+MaskText maskText(MaskKind kind, int64_t size, int64_t stride) {
+  std::string n = std::to_string(size ? size : 1);
+  std::string d = std::to_string(stride ? stride : 1);
+  switch (kind) {
   case MaskKind::none:
     return {"true", "L", "0", "true"};
   case MaskKind::causal:
@@ -479,11 +452,18 @@ MaskText maskText(MaskOp mask) {
 /// except under a compressed mask, whose keys are blocks of a
 /// self-attention's T tokens (query t sits at token t).
 static StringRef positionLength(const SoftmaxAttention &a) {
-  for (Operation *op : a.chain)
-    if (auto mask = dyn_cast<MaskOp>(op))
-      if (mask.getKind() == MaskKind::compressed)
-        return "T";
+  for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks())
+    if (mask.getKind() == MaskKind::compressed)
+      return "T";
   return "L";
+}
+
+static MaskText maskText(KeyMaskAttr mask) {
+  return maskText(mask.getKind(), mask.getSize(), mask.getStride());
+}
+static MaskText maskText(MaskOp mask) {
+  return maskText(mask.getKind(), mask.getSize().value_or(0),
+                  mask.getStride().value_or(0));
 }
 
 /// Device functions for the score chain, shared by every architecture:
@@ -506,27 +486,22 @@ static LogicalResult emitScoreChain(const SoftmaxAttention &a,
      << positionLength(a)
      << " - T + t;\n"
         "  (void)b, (void)h, (void)p;\n";
-  for (Operation *op : a.chain) {
-    auto mod = dyn_cast<ScoreModOp>(op);
-    if (!mod)
-      continue;
+  if (Block *body = AttentionOp(a.op).getScoreModBody()) {
     os << "  {\n";
     ScalarPrinter printer(os);
-    Block &body = mod.getBody().front();
     const char *args[] = {"x", "(long long)b", "(long long)h", "(long long)t",
                           "(long long)s"};
-    for (auto [arg, name] : llvm::zip(body.getArguments(), args))
+    for (auto [arg, name] : llvm::zip(body->getArguments(), args))
       printer.bind(arg, name);
-    for (Operation &inner : body)
+    for (Operation &inner : *body)
       if (failed(printer.print(inner)))
         return failure();
-    os << "  x = " << printer.name(body.getTerminator()->getOperand(0))
+    os << "  x = " << printer.name(body->getTerminator()->getOperand(0))
        << ";\n  }\n";
   }
   os << "  if (kMasked && !(s < L";
-  for (Operation *op : a.chain)
-    if (auto mask = dyn_cast<MaskOp>(op))
-      os << " && (" << maskText(mask).visible << ")";
+  for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks())
+    os << " && (" << maskText(mask).visible << ")";
   os << "))\n    x = -INFINITY;\n  return x;\n}\n\n";
 
   const std::string positions =
@@ -538,12 +513,11 @@ static LogicalResult emitScoreChain(const SoftmaxAttention &a,
      << positions
      << "  (void)pFirst, (void)pLast;\n"
         "  begin = 0;\n  end = L;\n";
-  for (Operation *op : a.chain)
-    if (auto mask = dyn_cast<MaskOp>(op)) {
-      MaskText text = maskText(mask);
-      os << "  begin = max(begin, " << text.keyBegin << ");\n"
-         << "  end = min(end, " << text.keyEnd << ");\n";
-    }
+  for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks()) {
+    MaskText text = maskText(mask);
+    os << "  begin = max(begin, " << text.keyBegin << ");\n"
+       << "  end = min(end, " << text.keyEnd << ");\n";
+  }
   os << "}\n\n";
 
   os << R"cu(/// The key tiles of kBN keys that queries [tFirst, tLast] may see: tiles
@@ -572,9 +546,8 @@ __device__ __forceinline__ int attnKeyLength(const Length *lengths, int b, int S
      << positions
      << "  (void)pFirst, (void)pLast, (void)sFirst;\n"
         "  return sLast < L";
-  for (Operation *op : a.chain)
-    if (auto mask = dyn_cast<MaskOp>(op))
-      os << " && (" << maskText(mask).tileVisible << ")";
+  for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks())
+    os << " && (" << maskText(mask).tileVisible << ")";
   os << ";\n}\n\n";
   return success();
 }
@@ -775,9 +748,8 @@ LogicalResult cuda::emitSoftmaxFragments(const SoftmaxAttention &a,
   if (failed(emitScoreChain(a, os)))
     return failure();
   // Without score mods the scale and log2(e) fold into one multiply.
-  bool hasMods = llvm::any_of(a.chain, llvm::IsaPred<ScoreModOp>);
-  std::string scale =
-      floatLiteral(hasMods ? a.scale : a.scale * M_LOG2E);
+  bool hasMods = AttentionOp(a.op).getScoreModBody() != nullptr;
+  std::string scale = floatLiteral(hasMods ? a.scale : a.scale * M_LOG2E);
   std::string chain = "attnScoreChain<kMasked>(x * " + scale +
                       ", b, h, t, key, T, L)" +
                       (hasMods ? " * 1.44269504089f" : "");
