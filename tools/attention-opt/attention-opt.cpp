@@ -47,6 +47,12 @@ static cl::opt<std::string>
                       "and warp specialization on Hopper; sm_80: mma.sync "
                       "and cp.async on Ampere and later)"));
 
+static cl::opt<std::string> cudaComputeType(
+    "cuda-compute-type", cl::init("bf16"), cl::value_desc("bf16|f16"),
+    cl::desc("--emit=cuda: the tensor-core input type of f32 programs; their "
+             "launchers keep the f32 C ABI and convert queries, keys, values "
+             "and the output to and from it"));
+
 static const char *kHelp =
     "attention-opt: verify, transform and compile attention programs written "
     "in the attn dialect\n\n"
@@ -84,6 +90,12 @@ static LogicalResult emitFunctions(StringRef inputFilename, StringRef directory,
   if (!arch)
     return llvm::errs() << "attention-opt: unknown --cuda-arch=" << cudaArch
                         << " (available: sm_90a, sm_80)\n",
+           failure();
+  std::optional<attn::cuda::ComputeType> compute =
+      attn::cuda::parseComputeType(cudaComputeType);
+  if (!compute)
+    return llvm::errs() << "attention-opt: unknown --cuda-compute-type="
+                        << cudaComputeType << " (available: bf16, f16)\n",
            failure();
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input =
@@ -132,7 +144,8 @@ static LogicalResult emitFunctions(StringRef inputFilename, StringRef directory,
     any = true;
     if (failed(emit == "cpu"
                    ? attn::cpu::emitLibrary(function, directory, "", emitTarget)
-                   : attn::cuda::emitFiles(function, directory, *arch)))
+                   : attn::cuda::emitFiles(function, directory, *arch, "",
+                                           *compute)))
       return failure();
   }
   if (!any)
@@ -154,7 +167,8 @@ int main(int argc, char **argv) {
   // --help-hidden still lists every one.
   for (auto &entry : cl::getRegisteredOptions()) {
     StringRef name = entry.first;
-    if (!llvm::is_contained({"emit", "emit-target", "cuda-arch", "version"},
+    if (!llvm::is_contained({"emit", "emit-target", "cuda-arch",
+                             "cuda-compute-type", "version"},
                             name) &&
         !name.starts_with("help"))
       entry.second->setHiddenFlag(cl::Hidden);

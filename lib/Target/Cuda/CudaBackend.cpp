@@ -23,6 +23,14 @@ std::optional<Arch> cuda::parseArch(StringRef name) {
   return std::nullopt;
 }
 
+std::optional<ComputeType> cuda::parseComputeType(StringRef name) {
+  if (name == "bf16")
+    return ComputeType::bf16;
+  if (name == "f16")
+    return ComputeType::f16;
+  return std::nullopt;
+}
+
 FailureOr<unsigned> cuda::functionArgument(Value value, Operation *user,
                                            StringRef reader, StringRef role) {
   if (auto arg = dyn_cast<BlockArgument>(value))
@@ -169,34 +177,51 @@ std::string cuda::wgmmaFunction(StringRef name, int n, StringRef ptxType,
   return out;
 }
 
-FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
-                                          Arch arch) {
-  if (function.isExternal())
-    return function.emitError("has no body to compile");
-  FailureOr<KernelParts> parts = failure();
+/// The kernels and launcher of the family `function` is in.
+static FailureOr<KernelParts> emitKernelParts(func::FuncOp function,
+                                              StringRef name, Arch arch) {
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   if (ret.getNumOperands() == 1 && ret.getOperand(0).getDefiningOp<NsaOp>()) {
     FailureOr<NsaAttention> nsa = matchNsa(function);
     if (failed(nsa))
       return failure();
-    parts = emitNsa(*nsa, name, arch);
-  } else if (returnedChunkedScan(function)) {
+    return emitNsa(*nsa, name, arch);
+  }
+  if (returnedChunkedScan(function)) {
     FailureOr<ChunkedLinear> linear = matchChunkedLinear(function);
     if (failed(linear))
       return failure();
-    parts = emitChunkedLinear(*linear, name, arch);
-  } else {
-    FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
-    if (failed(softmax))
-      return failure();
-    if (softmax->ropeQuery)
-      parts = emitLatentAttention(*softmax, name, arch);
-    else
-      parts = arch == Arch::sm90a ? emitSoftmaxSm90(*softmax, name)
-                                  : emitSoftmaxSm80(*softmax, name);
+    return emitChunkedLinear(*linear, name, arch);
   }
+  FailureOr<SoftmaxAttention> softmax = matchSoftmaxAttention(function);
+  if (failed(softmax))
+    return failure();
+  if (softmax->ropeQuery)
+    return emitLatentAttention(*softmax, name, arch);
+  return arch == Arch::sm90a ? emitSoftmaxSm90(*softmax, name)
+                             : emitSoftmaxSm80(*softmax, name);
+}
+
+FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
+                                          Arch arch, ComputeType computeType) {
+  if (function.isExternal())
+    return function.emitError("has no body to compile");
+  Builder builder(function.getContext());
+  Type compute = computeType == ComputeType::bf16 ? Type(builder.getBF16Type())
+                                                  : builder.getF16Type();
+  FailureOr<std::optional<NarrowedFunction>> narrowed =
+      narrowStorage(function, compute);
+  if (failed(narrowed))
+    return failure();
+  std::string inner =
+      name.str() + (computeType == ComputeType::bf16 ? "_bf16" : "_f16");
+  FailureOr<KernelParts> parts =
+      *narrowed ? emitKernelParts((*narrowed)->function, inner, arch)
+                : emitKernelParts(function, name, arch);
   if (failed(parts))
     return failure();
+  if (*narrowed)
+    addStorageConversion(*parts, function, **narrowed, name, inner, compute);
   // The kernel part: what nvcc compiles with the launcher and what NVRTC
   // compiles alone.
   std::string kernel = parts->constants + "#include \"attn/Runtime/cuda/" +
@@ -224,9 +249,9 @@ FailureOr<EmittedSource> cuda::emitSource(func::FuncOp function, StringRef name,
 }
 
 LogicalResult cuda::emitFiles(func::FuncOp function, StringRef directory,
-                              Arch arch, StringRef name) {
+                              Arch arch, StringRef name, ComputeType compute) {
   std::string cName = name.empty() ? function.getName().str() : name.str();
-  FailureOr<EmittedSource> source = emitSource(function, cName, arch);
+  FailureOr<EmittedSource> source = emitSource(function, cName, arch, compute);
   if (failed(source))
     return failure();
   if (std::error_code ec = llvm::sys::fs::create_directories(directory))

@@ -5,6 +5,8 @@
 
 #include "Attn/AttnOps.h"
 #include "attn/Target/Cuda/CudaBackend.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -112,6 +114,31 @@ SelectionParts emitTokenSelection(
 /// lengths or the page table ("int" or "long long"; "int" without one).
 std::string indexType(const SoftmaxAttention &attention,
                       std::optional<unsigned> argument);
+
+struct KernelParts;
+
+/// A clone of a function (in its own module) whose f32 data tensors have a
+/// 16-bit compute type (Storage.cpp says which).
+struct NarrowedFunction {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::func::FuncOp function;
+  llvm::SmallVector<unsigned> arguments; ///< narrowed argument numbers
+  llvm::SmallVector<unsigned> results;   ///< narrowed result numbers
+};
+
+/// `function` with its f32 data tensors in `compute` (bf16 or f16), or
+/// nullopt when it has none.
+mlir::FailureOr<std::optional<NarrowedFunction>>
+narrowStorage(mlir::func::FuncOp function, mlir::Type compute);
+
+/// Makes `parts` (emitted for `narrowed` under the name `inner`) the kernels
+/// of `function` under `name`: conversion kernels, and a launcher with
+/// `function`'s f32 C ABI that converts the narrowed tensors around a call
+/// of the inner launcher.
+void addStorageConversion(KernelParts &parts, mlir::func::FuncOp function,
+                          const NarrowedFunction &narrowed,
+                          llvm::StringRef name, llvm::StringRef inner,
+                          mlir::Type compute);
 
 /// C type of an element type in generated code (__nv_bfloat16, __half).
 llvm::StringRef elementTypeName(mlir::Type type);

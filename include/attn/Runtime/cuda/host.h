@@ -9,6 +9,7 @@
 #ifndef ATTN_RUNTIME_CUDA_HOST_H
 #define ATTN_RUNTIME_CUDA_HOST_H
 
+#include "attn/Runtime/cuda/storage_layout.h"
 #include "attn/Runtime/cuda/tensor_map.h"
 
 #include <cuda.h>
@@ -180,6 +181,42 @@ inline bool encodeRowTiles(TensorMap *map, const void *data,
                            elementBytes == 4
                                ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
                                : CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+}
+
+/// The layout of the first `rank` dims of a tensor descriptor's `shape` and
+/// `strides`, padded in front to 4; false if a size is negative.
+inline bool storageLayout(const int64_t *shape, const int64_t *strides,
+                          int rank, StorageLayout &layout, long long &count) {
+  count = 1;
+  for (int d = 0; d < 4; ++d) {
+    const int from = d - (4 - rank);
+    layout.shape[d] = from < 0 ? 1 : shape[from];
+    layout.strides[d] = from < 0 ? 0 : strides[from];
+    if (layout.shape[d] < 0)
+      return false;
+    count *= layout.shape[d];
+  }
+  return true;
+}
+
+/// Row-major strides of the first `rank` dims of `shape`.
+inline void contiguousStrides(const int64_t *shape, int rank,
+                              int64_t *strides) {
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+}
+
+/// Launches a storage conversion kernel over `count` elements.
+inline int convertStorage(const void *kernel, const void *from, void *to,
+                          StorageLayout layout, long long count, void *stream) {
+  if (count == 0)
+    return 0;
+  void *args[] = {&from, &to, &layout};
+  const long long blocks = std::min<long long>((count + 255) / 256, 65536);
+  return launch(kernel, dim3((unsigned)blocks), dim3(256), args, 0, stream);
 }
 
 } // namespace attn_rt
