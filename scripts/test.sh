@@ -16,3 +16,9 @@ ctest --test-dir "$build" --output-on-failure
   echo "test.sh: Target/Cpu under $target"
   /usr/lib/llvm-22/bin/lit -sv --param cpu_target="$target" "$build/test/Target/Cpu"
 done
+# Issue 19: the lit suite and unit tests again with ASan + UBSan and
+# assertions (scripts/sanitize.sh, build-asan/), then four minutes of mutation
+# fuzzing against those tools (test/fuzz/mutate.py, fixed seed; reproducers in
+# build-asan/fuzz-findings/).
+"$root/scripts/sanitize.sh"
+/usr/bin/python3 "$root/test/fuzz/mutate.py" --seed 1 --budget 240 --bin "${ASAN_BUILD_DIR:-$root/build-asan}/bin" --out "${ASAN_BUILD_DIR:-$root/build-asan}/fuzz-findings"

@@ -10,6 +10,7 @@
 
 #include "Attn/AttnOps.h"
 #include "attn/Support/Comparisons.h"
+#include "attn/Support/Masks.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -73,25 +74,8 @@ void maskScores(Tensor &scores, MaskKind kind, int64_t size, int64_t stride,
       int64_t p = L - T + t;
       for (int64_t s = 0; s < S; ++s) {
         // Compressed keys count blocks, not tokens.
-        bool keep = kind == MaskKind::compressed || s < L;
-        switch (kind) {
-        case MaskKind::none:
-          break;
-        case MaskKind::causal:
-          keep &= s <= p;
-          break;
-        case MaskKind::sliding_window:
-          keep &= p - size < s && s <= p;
-          break;
-        case MaskKind::block_causal:
-          // Floor division: positions before the sequence start (p < 0)
-          // see nothing.
-          keep &= p >= 0 && s / size <= p / size;
-          break;
-        case MaskKind::compressed:
-          keep &= s * stride + size - 1 <= p;
-          break;
-        }
+        bool keep = (kind == MaskKind::compressed || s < L) &&
+                    masks::keeps<masks::IntegerOps>({kind, size, stride}, s, p);
         if (!keep)
           for (int64_t h = 0; h < H; ++h)
             scores.at({b, h, t, s}) = kMasked;

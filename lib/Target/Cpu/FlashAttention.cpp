@@ -56,26 +56,12 @@ int64_t sharedHeadGroup(AttentionOp op) {
 
 Expr cpu::keyTileMayBeVisible(MaskKind kind, int size, int stride, Expr first,
                               Expr pFirst, Expr pLast, Expr L) {
+  masks::Mask mask{kind, size, stride};
   // Compressed keys count blocks, not tokens.
   Expr visible =
       kind == MaskKind::compressed ? Halide::Internal::const_true() : first < L;
-  switch (kind) {
-  case MaskKind::none:
-    break;
-  case MaskKind::causal:
-    visible = visible && first <= pLast;
-    break;
-  case MaskKind::sliding_window:
-    visible = visible && first <= pLast && first + kKeyTile - 1 > pFirst - size;
-    break;
-  case MaskKind::block_causal:
-    visible = visible && first <= pLast + size - 1;
-    break;
-  case MaskKind::compressed:
-    visible = visible && first * stride + size - 1 <= pLast;
-    break;
-  }
-  return visible;
+  return visible && first < masks::keyEnd<HalideMaskOps>(mask, pLast, L) &&
+         first + kKeyTile - 1 >= masks::keyBegin<HalideMaskOps>(mask, pFirst);
 }
 
 LogicalResult cpu::lowerAttention(AttentionOp op, LoweringContext &ctx) {

@@ -13,6 +13,7 @@
 #define ATTN_LIB_TARGET_CPU_LOWERING_H
 
 #include "Attn/AttnOps.h"
+#include "attn/Support/Masks.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -188,6 +189,17 @@ ChainScore applyAttentionChain(AttentionOp op, LoweringContext &ctx,
                                ChainScore in, Halide::Expr b, Halide::Expr h,
                                Halide::Expr t, Halide::Expr s,
                                const std::vector<Halide::Expr> &scoreShape);
+
+/// Halide expressions for the masks' meaning (attn/Support/Masks.h).
+struct HalideMaskOps {
+  using Int = Halide::Expr;
+  using Bool = Halide::Expr;
+  static Int integer(int64_t v) { return Halide::Expr(int(v)); }
+  static Bool truth(bool v) {
+    return v ? Halide::Internal::const_true() : Halide::Internal::const_false();
+  }
+  static Int select(Bool c, Int a, Int b) { return Halide::select(c, a, b); }
+};
 
 /// Whether a mask of `kind` keeps key s for the query at position p (keys
 /// past the sequence end aside).

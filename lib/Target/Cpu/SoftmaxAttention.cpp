@@ -52,21 +52,7 @@ Halide::Func cpu::selectedBlocks(LoweringContext &ctx, Operation *op,
 }
 
 Expr cpu::positionKeeps(MaskKind kind, int size, int stride, Expr s, Expr p) {
-  switch (kind) {
-  case MaskKind::none:
-    break;
-  case MaskKind::causal:
-    return s <= p;
-  case MaskKind::sliding_window:
-    return p - size < s && s <= p;
-  case MaskKind::block_causal:
-    // Halide divides with floor: positions before the sequence start see
-    // nothing, as p >= 0 says.
-    return p >= 0 && s / size <= p / size;
-  case MaskKind::compressed:
-    return s * stride + size - 1 <= p;
-  }
-  return Halide::Internal::const_true();
+  return masks::keeps<HalideMaskOps>({kind, size, stride}, s, p);
 }
 
 /// The chain ops (mask, block_mask, score_mod) that end in `scores`, in

@@ -11,6 +11,7 @@
 #include "Emitter.h"
 
 #include "attn/Support/Comparisons.h"
+#include "attn/Support/Masks.h"
 #include "attn/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -411,6 +412,33 @@ private:
   unsigned counter = 0;
 };
 
+/// C source of an int or bool expression, parenthesized as it is built:
+/// the masks' meaning (attn/Support/Masks.h) as emitted code.
+struct CExpr {
+  std::string text;
+};
+CExpr binary(const CExpr &a, StringRef op, const CExpr &b) {
+  return {"(" + a.text + " " + op.str() + " " + b.text + ")"};
+}
+CExpr operator+(const CExpr &a, const CExpr &b) { return binary(a, "+", b); }
+CExpr operator-(const CExpr &a, const CExpr &b) { return binary(a, "-", b); }
+CExpr operator*(const CExpr &a, const CExpr &b) { return binary(a, "*", b); }
+CExpr operator/(const CExpr &a, const CExpr &b) { return binary(a, "/", b); }
+CExpr operator<(const CExpr &a, const CExpr &b) { return binary(a, "<", b); }
+CExpr operator<=(const CExpr &a, const CExpr &b) { return binary(a, "<=", b); }
+CExpr operator>=(const CExpr &a, const CExpr &b) { return binary(a, ">=", b); }
+CExpr operator&&(const CExpr &a, const CExpr &b) { return binary(a, "&&", b); }
+
+struct CMaskOps {
+  using Int = CExpr;
+  using Bool = CExpr;
+  static Int integer(int64_t v) { return {std::to_string(v)}; }
+  static Bool truth(bool v) { return {v ? "true" : "false"}; }
+  static Int select(Bool c, Int a, Int b) {
+    return {"(" + c.text + " ? " + a.text + " : " + b.text + ")"};
+  }
+};
+
 /// C expressions of one mask over a query position p and key s, and over
 /// tiles: the last key a query at position pLast may see, the first key one
 /// at pFirst may see, and whether all pairs of a tile are visible.
@@ -422,29 +450,13 @@ struct MaskText {
 };
 
 MaskText maskText(MaskKind kind, int64_t size, int64_t stride) {
-  std::string n = std::to_string(size ? size : 1);
-  std::string d = std::to_string(stride ? stride : 1);
-  switch (kind) {
-  case MaskKind::none:
-    return {"true", "L", "0", "true"};
-  case MaskKind::causal:
-    return {"s <= p", "pLast + 1", "0", "sLast <= pFirst"};
-  case MaskKind::sliding_window:
-    return {"p - " + n + " < s && s <= p", "pLast + 1",
-            "pFirst - " + n + " + 1",
-            "sLast <= pFirst && sFirst > pLast - " + n};
-  case MaskKind::block_causal:
-    return {"p >= 0 && s / " + n + " <= p / " + n,
-            "(pLast < 0 ? 0 : (pLast / " + n + " + 1) * " + n + ")", "0",
-            "pFirst >= 0 && sLast / " + n + " <= pFirst / " + n};
-  case MaskKind::compressed:
-    // s * d + l - 1 <= p, i.e. s <= floor((p - l + 1) / d).
-    return {"s * " + d + " + " + n + " - 1 <= p",
-            "(pLast - " + n + " + 1 < 0 ? 0 : (pLast - " + n + " + 1) / " + d +
-                " + 1)",
-            "0", "sLast * " + d + " + " + n + " - 1 <= pFirst"};
-  }
-  llvm_unreachable("mask kind");
+  masks::Mask m{kind, size, stride};
+  return {masks::keeps<CMaskOps>(m, {"s"}, {"p"}).text,
+          masks::keyEnd<CMaskOps>(m, {"pLast"}, {"L"}).text,
+          masks::keyBegin<CMaskOps>(m, {"pFirst"}).text,
+          masks::tileVisible<CMaskOps>(m, {"pFirst"}, {"pLast"}, {"sFirst"},
+                                       {"sLast"})
+              .text};
 }
 } // namespace
 
@@ -501,7 +513,7 @@ static LogicalResult emitScoreChain(const SoftmaxAttention &a,
   }
   os << "  if (kMasked && !(s < L";
   for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks())
-    os << " && (" << maskText(mask).visible << ")";
+    os << " && " << maskText(mask).visible;
   os << "))\n    x = -INFINITY;\n  return x;\n}\n\n";
 
   const std::string positions =
@@ -547,7 +559,7 @@ __device__ __forceinline__ int attnKeyLength(const Length *lengths, int b, int S
      << "  (void)pFirst, (void)pLast, (void)sFirst;\n"
         "  return sLast < L";
   for (KeyMaskAttr mask : AttentionOp(a.op).getKeyMasks())
-    os << " && (" << maskText(mask).tileVisible << ")";
+    os << " && " << maskText(mask).tileVisible;
   os << ";\n}\n\n";
   return success();
 }
@@ -571,7 +583,7 @@ void cuda::emitSelectionMasks(const TokenSelection &selection,
         "  (void)p;\n"
         "  return s < L";
   for (MaskOp mask : selection.masks)
-    os << " && (" << maskText(mask).visible << ")";
+    os << " && " << maskText(mask).visible;
   os << ";\n}\n\n";
 }
 
