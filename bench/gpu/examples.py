@@ -38,7 +38,7 @@ ARCHES = {"sm_90a": "-gencode=arch=compute_90a,code=sm_90a",
 SIZES = {
     "default": ["T=1", "T=65", "B=1,T=40,S=300"],
     "self": ["T=1", "T=65", "B=1,T=200"],  # programs whose keys are the queries' own
-    "paged": ["T=1,M=3", "T=5,M=9"],
+    "paged": ["T=1,M=3", "T=4,M=9"],  # a paged cache: decode (T x group <= 16)
 }
 SIZE_KIND = {"gla": "self", "mamba2": "self", "retnet": "self", "linear": "self",
              "nsa": "self", "nsa_fused": "self", "nsa_mlp": "self",
