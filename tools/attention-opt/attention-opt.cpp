@@ -102,40 +102,26 @@ static LogicalResult emitFunctions(StringRef inputFilename, StringRef directory,
       openInputFile(inputFilename, &errorMessage);
   if (!input)
     return llvm::errs() << "attention-opt: " << errorMessage << "\n", failure();
-  // The program goes through text: print its locations so that errors
-  // still point into the input file.
-  auto &options = cl::getRegisteredOptions();
-  if (auto *debugInfo =
-          static_cast<cl::opt<bool> *>(options.lookup("mlir-print-debuginfo")))
-    debugInfo->setValue(true);
-  std::string transformed;
-  llvm::raw_string_ostream os(transformed);
-  // A program compiles as written: without passes on the command line, the
-  // target gets what it needs (attn-backend-pipeline); named passes replace
-  // that.
-  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
-  {
-    MLIRContext probeContext(registry);
-    PassManager named(&probeContext);
-    if (failed(config.setupPassPipeline(named)))
-      return failure();
-    if (named.size() == 0)
-      config.setPassPipelineSetupFn([](PassManager &pm) {
-        attn::buildBackendPipeline(pm);
-        return success();
-      });
-  }
-  if (failed(MlirOptMain(os, std::move(input), registry, config)))
-    return failure();
-
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false); // the location says where
   llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  // Locations survive the round trip only as printed; keep the input's name.
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
-      transformed, ParserConfig(&context), inputFilename);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
   if (!module)
+    return failure();
+  // A program compiles as written: without passes on the command line, the
+  // target gets what it needs (attn-backend-pipeline); named passes replace
+  // that. Emission then reads the transformed module as it is.
+  PassManager pm(&context, ModuleOp::getOperationName(),
+                 OpPassManager::Nesting::Implicit);
+  if (failed(applyPassManagerCLOptions(pm)) ||
+      failed(MlirOptMainConfig::createFromCLOptions().setupPassPipeline(pm)))
+    return failure();
+  if (pm.size() == 0)
+    attn::buildBackendPipeline(pm);
+  if (failed(pm.run(*module)))
     return failure();
   bool any = false;
   for (auto function : module->getOps<func::FuncOp>()) {
