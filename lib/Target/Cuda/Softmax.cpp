@@ -115,9 +115,17 @@ FailureOr<SoftmaxAttention> cuda::matchSoftmaxAttention(func::FuncOp function) {
   SoftmaxAttention a;
   a.function = function;
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
-  if (ret.getNumOperands() != 1)
-    return ret.emitError("the CUDA backend compiles functions with one result");
+  if (ret.getNumOperands() < 1)
+    return ret.emitError("the CUDA backend compiles functions with a result");
   a.op = ret.getOperand(0).getDefiningOp<AttentionOp>();
+  // The log-sum-exp may be the second result: the launcher's `lse`.
+  if (ret.getNumOperands() > 2 ||
+      (a.op && ret.getOperand(0) != a.op.getOutput()) ||
+      (ret.getNumOperands() == 2 &&
+       (!a.op || ret.getOperand(1) != a.op.getLse())))
+    return ret.emitError("the CUDA backend compiles functions with one "
+                         "result, or an attn.attention's output and "
+                         "log-sum-exp");
   if (auto aggregate = ret.getOperand(0).getDefiningOp<AggregateOp>())
     if (std::optional<std::string> why = whyNotFused(aggregate))
       return aggregate.emitError(
