@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs what attention-opt needs on a fresh Debian machine; idempotent.
+# Installs what attention-opt needs on a fresh Debian machine, and the extra
+# packages named as arguments (the sanitizer and fuzzer builds' clang);
+# idempotent.
 set -euo pipefail
 
 packages=(
   cmake ninja-build g++ libgtest-dev
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   python3-numpy libhalide14-0-dev
+  "$@"
 )
 missing=()
 for p in "${packages[@]}"; do

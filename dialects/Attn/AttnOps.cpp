@@ -150,6 +150,103 @@ LogicalResult verifyScale(Operation *op, APFloat scale) {
                                 "3.4e38], in which the backends compute";
   return success();
 }
+/// [B, Hq, T, S] as known so far.
+struct ScoreSizes {
+  int64_t batch, heads, length, keyLength;
+};
+
+/// The `q, k` pairs of attn.score and attn.attention: each pair against the
+/// sizes known so far, merged into them pair by pair, so that a dynamic
+/// extent does not hide two pairs that disagree.
+LogicalResult verifyScorePairs(Operation *op, ValueRange queries,
+                               ValueRange keys, ScoreSizes &sizes) {
+  if (queries.empty() || queries.size() != keys.size())
+    return op->emitOpError(
+        "needs as many keys as queries, and at least one pair");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(queries, keys))) {
+    auto [q, k] = pair;
+    std::string part = "pair " + std::to_string(i);
+    if (failed(shapeIs(op, q.getType(),
+                       {sizes.batch, sizes.heads, sizes.length},
+                       part + " query")) ||
+        failed(sameSize(op, dimSize(k, 0),
+                        mergeDimSizes(sizes.batch, dimSize(q, 0)),
+                        part + " key batch")) ||
+        failed(sameSize(op, dimSize(k, 2), sizes.keyLength,
+                        part + " key length")) ||
+        failed(
+            sameSize(op, dimSize(k, 3), dimSize(q, 3), part + " head dim")) ||
+        failed(divisibleHeads(op, mergeDimSizes(sizes.heads, dimSize(q, 1)),
+                              dimSize(k, 1), part + " query", part + " key")))
+      return failure();
+    sizes.batch =
+        mergeDimSizes(mergeDimSizes(sizes.batch, dimSize(q, 0)), dimSize(k, 0));
+    sizes.heads = mergeDimSizes(sizes.heads, dimSize(q, 1));
+    sizes.length = mergeDimSizes(sizes.length, dimSize(q, 2));
+    sizes.keyLength = mergeDimSizes(sizes.keyLength, dimSize(k, 2));
+  }
+  return success();
+}
+
+/// `%q0, %k0 + %q1, %k1 ...`: the pairs as written (q0, k0, q1, k1, ...).
+ParseResult
+parseScorePairs(OpAsmParser &parser,
+                SmallVectorImpl<OpAsmParser::UnresolvedOperand> &written) {
+  do {
+    OpAsmParser::UnresolvedOperand q, k;
+    if (parser.parseOperand(q) || parser.parseComma() || parser.parseOperand(k))
+      return failure();
+    written.append({q, k});
+  } while (succeeded(parser.parseOptionalPlus()));
+  return success();
+}
+
+/// Resolves the first 2 x `numPairs` written operands, typed in written
+/// order, into all queries then all keys (the operands' stored order).
+ParseResult resolveScorePairs(OpAsmParser &parser,
+                              ArrayRef<OpAsmParser::UnresolvedOperand> written,
+                              int32_t numPairs, ArrayRef<Type> types,
+                              SmallVectorImpl<Value> &operands) {
+  for (int32_t side = 0; side < 2; ++side)
+    for (int32_t i = 0; i < numPairs; ++i)
+      if (parser.resolveOperand(written[2 * i + side], types[2 * i + side],
+                                operands))
+        return failure();
+  return success();
+}
+
+/// The tail of attn.score's and attn.attention's assembly: the attribute
+/// dictionary and `: (operand types) -> results`, with `written` operands
+/// and `numResults` results (`results` says which, for the error).
+FailureOr<FunctionType> parseTail(OpAsmParser &parser, OperationState &result,
+                                  size_t written, unsigned numResults,
+                                  StringRef results) {
+  SMLoc attrLoc = parser.getCurrentLocation();
+  if (parser.parseOptionalAttrDict(result.attributes))
+    return failure();
+  // As the generated parsers do: an inherent attribute of the wrong kind in
+  // the dictionary (`{scale = 2 : i32}`) would otherwise be dropped silently.
+  if (failed(result.name.verifyInherentAttrs(
+          result.attributes, [&]() { return parser.emitError(attrLoc); })))
+    return failure();
+  FunctionType type;
+  SMLoc typeLoc = parser.getCurrentLocation();
+  if (parser.parseColon() || parser.parseType(type))
+    return failure();
+  if (type.getNumInputs() != written || type.getNumResults() != numResults)
+    return parser.emitError(typeLoc, "expected ")
+           << written << " operand types and " << results;
+  return type;
+}
+
+void printScorePairs(OpAsmPrinter &p, ValueRange queries, ValueRange keys,
+                     SmallVectorImpl<Type> &types) {
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(queries, keys))) {
+    auto [q, k] = pair;
+    p << (i ? " + " : " ") << q << ", " << k;
+    types.append({q.getType(), k.getType()});
+  }
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -167,32 +264,13 @@ double ScoreOp::getEffectiveScale() {
 }
 
 LogicalResult ScoreOp::verify() {
-  Operation *op = getOperation();
-  if (getQueries().empty() || getQueries().size() != getKeys().size())
-    return emitOpError("needs as many keys as queries, and at least one pair");
-  // [B, Hq, T, S] as known so far: from the result, then from each pair, so
-  // that a dynamic result does not hide two pairs that disagree.
   Type result = getScores().getType();
-  int64_t batch = dimSize(result, 0), heads = dimSize(result, 1),
-          length = dimSize(result, 2), keyLength = dimSize(result, 3);
+  ScoreSizes sizes{dimSize(result, 0), dimSize(result, 1), dimSize(result, 2),
+                   dimSize(result, 3)};
+  if (failed(verifyScorePairs(*this, getQueries(), getKeys(), sizes)))
+    return failure();
   int64_t depth = 0;
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
-    auto [q, k] = pair;
-    std::string part = "pair " + std::to_string(i);
-    if (failed(shapeIs(op, q.getType(), {batch, heads, length},
-                       part + " query")) ||
-        failed(sameSize(op, dimSize(k, 0), mergeDimSizes(batch, dimSize(q, 0)),
-                        part + " key batch")) ||
-        failed(sameSize(op, dimSize(k, 2), keyLength, part + " key length")) ||
-        failed(
-            sameSize(op, dimSize(k, 3), dimSize(q, 3), part + " head dim")) ||
-        failed(divisibleHeads(op, mergeDimSizes(heads, dimSize(q, 1)),
-                              dimSize(k, 1), part + " query", part + " key")))
-      return failure();
-    batch = mergeDimSizes(mergeDimSizes(batch, dimSize(q, 0)), dimSize(k, 0));
-    heads = mergeDimSizes(heads, dimSize(q, 1));
-    length = mergeDimSizes(length, dimSize(q, 2));
-    keyLength = mergeDimSizes(keyLength, dimSize(k, 2));
+  for (auto [q, k] : llvm::zip(getQueries(), getKeys())) {
     int64_t d = mergeDimSizes(dimSize(q, 3), dimSize(k, 3));
     if (!getScale() && !known(d))
       return emitOpError("needs a static head dim or an explicit scale");
@@ -207,11 +285,11 @@ LogicalResult ScoreOp::verify() {
     if (getQueries().size() != 1)
       return emitOpError("per-key decay needs a single query-key pair");
     Value q = getQueries()[0], k = getKeys()[0];
-    if (failed(shapeIs(
-            op, gate.getType(),
-            {batch, heads, length, mergeDimSizes(dimSize(q, 3), dimSize(k, 3))},
-            "decay gate vs query")) ||
-        failed(sameSize(op, length, keyLength,
+    if (failed(shapeIs(*this, gate.getType(),
+                       {sizes.batch, sizes.heads, sizes.length,
+                        mergeDimSizes(dimSize(q, 3), dimSize(k, 3))},
+                       "decay gate vs query")) ||
+        failed(sameSize(*this, sizes.length, sizes.keyLength,
                         "decayed scores are causal: query vs key length")))
       return failure();
   }
@@ -220,12 +298,8 @@ LogicalResult ScoreOp::verify() {
 
 ParseResult ScoreOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::UnresolvedOperand> written;
-  do {
-    OpAsmParser::UnresolvedOperand q, k;
-    if (parser.parseOperand(q) || parser.parseComma() || parser.parseOperand(k))
-      return failure();
-    written.append({q, k});
-  } while (succeeded(parser.parseOptionalPlus()));
+  if (parseScorePairs(parser, written))
+    return failure();
   int32_t numPairs = written.size() / 2;
   bool hasGate = succeeded(parser.parseOptionalKeyword("decay"));
   if (hasGate) {
@@ -242,46 +316,25 @@ ParseResult ScoreOp::parse(OpAsmParser &parser, OperationState &result) {
     props.scale = parser.getBuilder().getF64FloatAttr(scale);
   }
   props.operandSegmentSizes = {numPairs, numPairs, hasGate ? 1 : 0};
-
-  SMLoc attrLoc = parser.getCurrentLocation();
-  if (parser.parseOptionalAttrDict(result.attributes))
+  FailureOr<FunctionType> type =
+      parseTail(parser, result, written.size(), 1, "one result type");
+  if (failed(type))
     return failure();
-  // As the generated parsers do: an inherent attribute of the wrong kind in
-  // the dictionary (`{scale = 2 : i32}`) would otherwise be dropped silently.
-  if (failed(verifyInherentAttrs(result.name, result.attributes,
-                                 [&]() { return parser.emitError(attrLoc); })))
-    return failure();
-  FunctionType type;
-  SMLoc typeLoc = parser.getCurrentLocation();
-  if (parser.parseColon() || parser.parseType(type))
-    return failure();
-  if (type.getNumInputs() != written.size() || type.getNumResults() != 1)
-    return parser.emitError(typeLoc, "expected ")
-           << written.size() << " operand types and one result type";
   // Types are written in operand order (q0, k0, q1, k1, ..., gate); operands
   // are stored as all queries, then all keys, then the gate.
-  for (int32_t i = 0; i < numPairs; ++i)
-    if (parser.resolveOperand(written[2 * i], type.getInput(2 * i),
-                              result.operands))
-      return failure();
-  for (int32_t i = 0; i < numPairs; ++i)
-    if (parser.resolveOperand(written[2 * i + 1], type.getInput(2 * i + 1),
-                              result.operands))
-      return failure();
-  if (hasGate && parser.resolveOperand(written.back(), type.getInputs().back(),
+  if (resolveScorePairs(parser, written, numPairs, type->getInputs(),
+                        result.operands))
+    return failure();
+  if (hasGate && parser.resolveOperand(written.back(), type->getInputs().back(),
                                        result.operands))
     return failure();
-  result.addTypes(type.getResults());
+  result.addTypes(type->getResults());
   return success();
 }
 
 void ScoreOp::print(OpAsmPrinter &p) {
   SmallVector<Type> types;
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
-    auto [q, k] = pair;
-    p << (i ? " + " : " ") << q << ", " << k;
-    types.append({q.getType(), k.getType()});
-  }
+  printScorePairs(p, getQueries(), getKeys(), types);
   if (Value gate = getGate()) {
     p << " decay " << gate;
     types.push_back(gate.getType());
@@ -878,12 +931,8 @@ static ParseResult parseKeyMasks(OpAsmParser &parser, ArrayAttr &masks) {
 
 ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   SmallVector<OpAsmParser::UnresolvedOperand> written;
-  do {
-    OpAsmParser::UnresolvedOperand q, k;
-    if (parser.parseOperand(q) || parser.parseComma() || parser.parseOperand(k))
-      return failure();
-    written.append({q, k});
-  } while (succeeded(parser.parseOptionalPlus()));
+  if (parseScorePairs(parser, written))
+    return failure();
   int32_t numPairs = written.size() / 2;
   OpAsmParser::UnresolvedOperand value;
   if (parser.parseComma() || parser.parseOperand(value))
@@ -922,45 +971,26 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   if (succeeded(parser.parseOptionalKeyword("score_mod")) &&
       parser.parseRegion(*body, /*arguments=*/{}))
     return failure();
-
-  SMLoc attrLoc = parser.getCurrentLocation();
-  if (parser.parseOptionalAttrDict(result.attributes))
+  FailureOr<FunctionType> type =
+      parseTail(parser, result, written.size(), 2,
+                "two result types (output, log-sum-exp)");
+  if (failed(type))
     return failure();
-  if (failed(verifyInherentAttrs(result.name, result.attributes,
-                                 [&]() { return parser.emitError(attrLoc); })))
-    return failure();
-  FunctionType type;
-  SMLoc typeLoc = parser.getCurrentLocation();
-  if (parser.parseColon() || parser.parseType(type))
-    return failure();
-  if (type.getNumInputs() != written.size() || type.getNumResults() != 2)
-    return parser.emitError(typeLoc, "expected ")
-           << written.size()
-           << " operand types and two result types (output, log-sum-exp)";
   // Types are written in operand order (q0, k0, q1, k1, ..., v, ...);
   // operands are stored as all queries, then all keys, then the rest.
-  for (int32_t i = 0; i < numPairs; ++i)
-    if (parser.resolveOperand(written[2 * i], type.getInput(2 * i),
-                              result.operands))
-      return failure();
-  for (int32_t i = 0; i < numPairs; ++i)
-    if (parser.resolveOperand(written[2 * i + 1], type.getInput(2 * i + 1),
-                              result.operands))
-      return failure();
+  if (resolveScorePairs(parser, written, numPairs, type->getInputs(),
+                        result.operands))
+    return failure();
   for (size_t i = 2 * numPairs; i < written.size(); ++i)
-    if (parser.resolveOperand(written[i], type.getInput(i), result.operands))
+    if (parser.resolveOperand(written[i], type->getInput(i), result.operands))
       return failure();
-  result.addTypes(type.getResults());
+  result.addTypes(type->getResults());
   return success();
 }
 
 void AttentionOp::print(OpAsmPrinter &p) {
   SmallVector<Type> types;
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
-    auto [q, k] = pair;
-    p << (i ? " + " : " ") << q << ", " << k;
-    types.append({q.getType(), k.getType()});
-  }
+  printScorePairs(p, getQueries(), getKeys(), types);
   p << ", " << getValues() << " scale ";
   types.push_back(getValues().getType());
   p.printFloat(getScaleAttr().getValue());
@@ -999,29 +1029,12 @@ void AttentionOp::print(OpAsmPrinter &p) {
 
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
-  if (getQueries().empty() || getQueries().size() != getKeys().size())
-    return emitOpError("needs as many keys as queries, and at least one pair");
   Value out = getOutput(), v = getValues();
-  int64_t batch = dimSize(out, 0), heads = dimSize(out, 1),
-          length = dimSize(out, 2), keyLength = dimSize(v, 2);
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(getQueries(), getKeys()))) {
-    auto [q, k] = pair;
-    std::string part = "pair " + std::to_string(i);
-    if (failed(shapeIs(op, q.getType(), {batch, heads, length},
-                       part + " query")) ||
-        failed(sameSize(op, dimSize(k, 0), mergeDimSizes(batch, dimSize(q, 0)),
-                        part + " key batch")) ||
-        failed(sameSize(op, dimSize(k, 2), keyLength, part + " key length")) ||
-        failed(
-            sameSize(op, dimSize(k, 3), dimSize(q, 3), part + " head dim")) ||
-        failed(divisibleHeads(op, mergeDimSizes(heads, dimSize(q, 1)),
-                              dimSize(k, 1), part + " query", part + " key")))
-      return failure();
-    batch = mergeDimSizes(mergeDimSizes(batch, dimSize(q, 0)), dimSize(k, 0));
-    heads = mergeDimSizes(heads, dimSize(q, 1));
-    length = mergeDimSizes(length, dimSize(q, 2));
-    keyLength = mergeDimSizes(keyLength, dimSize(k, 2));
-  }
+  ScoreSizes sizes{dimSize(out, 0), dimSize(out, 1), dimSize(out, 2),
+                   dimSize(v, 2)};
+  if (failed(verifyScorePairs(op, getQueries(), getKeys(), sizes)))
+    return failure();
+  int64_t batch = sizes.batch, heads = sizes.heads, length = sizes.length;
   if (failed(sameSize(op, dimSize(v, 0), batch, "values batch")) ||
       failed(sameSize(op, dimSize(out, 3), dimSize(v, 3), "output head dim")) ||
       failed(divisibleHeads(op, heads, dimSize(v, 1), "query", "value")) ||
