@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from softmax_cuda import ROOT, Tensor  # noqa: E402
 ARCHES = {"sm_90a": "-gencode=arch=compute_90a,code=sm_90a",
           "sm_80": "-gencode=arch=compute_80,code=compute_80"}
 # Sizes per example (attention-run --dim): T = 1, T not a multiple of a tile,
@@ -114,12 +115,8 @@ def build(args):
 
 # --- on the GPU ---------------------------------------------------------------
 
-class Tensor(ctypes.Structure):
-    _fields_ = [("data", ctypes.c_void_p), ("shape", ctypes.c_int64 * 4),
-                ("strides", ctypes.c_int64 * 4)]
-
-
 def describe(t):
+    """softmax_cuda.describe for tensors of rank 4 or less (lengths, weights)."""
     shape = list(t.shape) + [1] * (4 - t.dim())
     strides = list(t.stride()) + [0] * (4 - t.dim())
     return Tensor(t.data_ptr(), (ctypes.c_int64 * 4)(*shape), (ctypes.c_int64 * 4)(*strides))

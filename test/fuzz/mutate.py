@@ -724,16 +724,21 @@ def fuzz_one(index, args, seeds, ctx, bins, scratch):
 # ---------------------------------------------------------------------------
 
 
+def write_case(directory, text, files):
+    """A mutant as its step runs it: input.mlir and the step's other files."""
+    with open(os.path.join(directory, "input.mlir"), "w", encoding="utf-8",
+              errors="surrogateescape") as f:
+        f.write(text)
+    for name, data in files.items():
+        os.makedirs(os.path.dirname(os.path.join(directory, name)), exist_ok=True)
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+
+
 def reproduces(finding, text, bins, scratch):
     work = tempfile.mkdtemp(prefix="min-", dir=scratch)
     try:
-        with open(os.path.join(work, "input.mlir"), "w", encoding="utf-8",
-                  errors="surrogateescape") as f:
-            f.write(text)
-        for name, data in finding.step.files.items():
-            os.makedirs(os.path.dirname(os.path.join(work, name)), exist_ok=True)
-            with open(os.path.join(work, name), "wb") as f:
-                f.write(data)
+        write_case(work, text, finding.step.files)
         if finding.step.judge == "npy":
             # the inputs were made for this program's shapes; keep it whole
             return text == finding.text
@@ -786,13 +791,7 @@ def minimize(finding, bins, scratch, deadline):
 def write_finding(finding, text, out_dir, number):
     d = os.path.join(out_dir, "%s-%03d" % (finding.kind, number))
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "input.mlir"), "w", encoding="utf-8",
-              errors="surrogateescape") as f:
-        f.write(text)
-    for name, data in finding.step.files.items():
-        os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
-        with open(os.path.join(d, name), "wb") as f:
-            f.write(data)
+    write_case(d, text, finding.step.files)
     cmd = " ".join(shlex.quote(c) for c in finding.step.cmd)
     with open(os.path.join(d, "cmd.sh"), "w") as f:
         f.write("#!/bin/sh\n# %s in '%s' (mutant %d)%s\ncd \"$(dirname \"$0\")\" && %s\n"

@@ -67,30 +67,13 @@ Expr cpu::keyTileMayBeVisible(MaskKind kind, int size, int stride, Expr first,
 LogicalResult cpu::lowerAttention(AttentionOp op, LoweringContext &ctx) {
   FlashAttention kernel;
   kernel.op = op;
-  for (auto [q, k] : llvm::zip(op.getQueries(), op.getKeys())) {
-    const HTensor &qt = ctx.get(q), &kt = ctx.get(k);
-    ctx.require(op, kt.shape[3] == qt.shape[3],
-                "the query head dim differs from the key head dim");
-    ctx.require(
-        op, kt.shape[1] > 0 && qt.shape[1] % Halide::max(kt.shape[1], 1) == 0,
-        "the query heads are not a multiple of the key heads");
-    kernel.pairs.emplace_back(qt, kt);
-  }
+  kernel.pairs = scorePairs(ctx, op, op.getQueries(), op.getKeys());
   kernel.values = ctx.get(op.getValues());
   kernel.scale = op.getScale().convertToDouble();
   const HTensor &q0 = kernel.pairs[0].first, &k0 = kernel.pairs[0].second;
   const HTensor &v = kernel.values;
   Expr B = q0.shape[0], H = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
-  for (const auto &[q, k] : kernel.pairs) {
-    ctx.require(op, q.shape[0] == B && q.shape[1] == H && q.shape[2] == T,
-                "query parts differ in batch, heads or length");
-    ctx.require(op, k.shape[0] == B && k.shape[2] == S,
-                "key parts differ in batch or length");
-  }
-  ctx.require(op, v.shape[0] == B && v.shape[2] == S,
-              "the values do not hold one position per key");
-  ctx.require(op, v.shape[1] > 0 && H % Halide::max(v.shape[1], 1) == 0,
-              "the heads are not a multiple of the value heads");
+  requireValues(ctx, op, v, B, H, S);
   std::vector<Expr> scoreShape = {B, H, T, S};
   kernel.shape =
       resultShape(ctx, op, op.getOutput().getType(), {B, H, T, v.shape[3]});

@@ -211,6 +211,17 @@ Halide::Expr positionKeeps(MaskKind kind, int size, int stride, Halide::Expr s,
 Halide::Func selectedBlocks(LoweringContext &ctx, mlir::Operation *op,
                             const HTensor &idx);
 
+/// The (query, key) pairs of attn.score or attn.attention, checked at run
+/// time to agree in batch, heads, lengths and head dims.
+std::vector<std::pair<HTensor, HTensor>> scorePairs(LoweringContext &ctx,
+                                                    mlir::Operation *op,
+                                                    mlir::ValueRange queries,
+                                                    mlir::ValueRange keys);
+/// Checks at run time that values [B, Hkv, S, Dv] hold one position per key
+/// and that H query heads share them.
+void requireValues(LoweringContext &ctx, mlir::Operation *op, const HTensor &v,
+                   Halide::Expr B, Halide::Expr H, Halide::Expr S);
+
 /// The generic attention steps, as attn.score (no decay), attn.softmax and
 /// attn.aggregate define them, each into a Func of the given result shape.
 HTensor dotScores(LoweringContext &ctx, mlir::Operation *op,
@@ -224,12 +235,13 @@ HTensor softmaxRows(LoweringContext &ctx, mlir::Operation *op,
                                                Halide::Expr t, Halide::Expr s)>
                         kept = nullptr);
 /// The log-sum-exp [B, H, T] of the rows of `scores` over the keys `kept`
-/// says; -inf for a row that keeps none.
+/// says (like softmaxRows, those that are not -inf without it); -inf for a
+/// row that keeps none.
 HTensor
 logSumExpRows(LoweringContext &ctx, mlir::Operation *op, const HTensor &scores,
               std::function<Halide::Expr(Halide::Expr b, Halide::Expr h,
                                          Halide::Expr t, Halide::Expr s)>
-                  kept);
+                  kept = nullptr);
 HTensor aggregateValues(LoweringContext &ctx, mlir::Operation *op,
                         const HTensor &weights, const HTensor &values,
                         std::vector<Halide::Expr> shape);

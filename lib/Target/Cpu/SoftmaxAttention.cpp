@@ -165,23 +165,12 @@ ChainScore cpu::applyAttentionChain(AttentionOp op, LoweringContext &ctx,
 
 namespace {
 LogicalResult lowerScore(ScoreOp op, LoweringContext &ctx) {
-  const HTensor &q0 = ctx.get(op.getQueries()[0]);
-  const HTensor &k0 = ctx.get(op.getKeys()[0]);
-  Expr B = q0.shape[0], Hq = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
-  std::vector<Expr> shape = resultShape(ctx, op, op.getType(), {B, Hq, T, S});
-  std::vector<std::pair<HTensor, HTensor>> pairs;
-  for (auto [qv, kv] : llvm::zip(op.getQueries(), op.getKeys())) {
-    const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
-    ctx.require(op, q.shape[0] == B && q.shape[1] == Hq && q.shape[2] == T,
-                "query parts differ in batch, heads or length");
-    ctx.require(op, k.shape[0] == B && k.shape[2] == S,
-                "key parts differ in batch or length");
-    ctx.require(op, k.shape[3] == q.shape[3],
-                "the query head dim differs from the key head dim");
-    ctx.require(op, k.shape[1] > 0 && Hq % Halide::max(k.shape[1], 1) == 0,
-                "the query heads are not a multiple of the key heads");
-    pairs.emplace_back(q, k);
-  }
+  std::vector<std::pair<HTensor, HTensor>> pairs =
+      scorePairs(ctx, op, op.getQueries(), op.getKeys());
+  const HTensor &q0 = pairs[0].first, &k0 = pairs[0].second;
+  std::vector<Expr> shape =
+      resultShape(ctx, op, op.getType(),
+                  {q0.shape[0], q0.shape[1], q0.shape[2], k0.shape[2]});
   ctx.set(op.getResult(),
           dotScores(ctx, op, pairs, op.getEffectiveScale(), shape));
   return success();
@@ -216,17 +205,43 @@ LogicalResult lowerSoftmax(SoftmaxOp op, LoweringContext &ctx) {
 LogicalResult lowerAggregate(AggregateOp op, LoweringContext &ctx) {
   const HTensor &w = ctx.get(op.getWeights()), &v = ctx.get(op.getValues());
   Expr B = w.shape[0], Hq = w.shape[1], T = w.shape[2], S = w.shape[3];
-  Expr Hkv = v.shape[1];
-  ctx.require(op, v.shape[0] == B && v.shape[2] == S,
-              "the values do not hold one position per key");
-  ctx.require(op, Hkv > 0 && Hq % Halide::max(Hkv, 1) == 0,
-              "the heads are not a multiple of the value heads");
+  requireValues(ctx, op, v, B, Hq, S);
   ctx.set(op.getResult(), aggregateValues(ctx, op, w, v,
                                           resultShape(ctx, op, op.getType(),
                                                       {B, Hq, T, v.shape[3]})));
   return success();
 }
 } // namespace
+
+std::vector<std::pair<HTensor, HTensor>> cpu::scorePairs(LoweringContext &ctx,
+                                                         Operation *op,
+                                                         ValueRange queries,
+                                                         ValueRange keys) {
+  const HTensor &q0 = ctx.get(queries[0]), &k0 = ctx.get(keys[0]);
+  Expr B = q0.shape[0], Hq = q0.shape[1], T = q0.shape[2], S = k0.shape[2];
+  std::vector<std::pair<HTensor, HTensor>> pairs;
+  for (auto [qv, kv] : llvm::zip(queries, keys)) {
+    const HTensor &q = ctx.get(qv), &k = ctx.get(kv);
+    ctx.require(op, q.shape[0] == B && q.shape[1] == Hq && q.shape[2] == T,
+                "query parts differ in batch, heads or length");
+    ctx.require(op, k.shape[0] == B && k.shape[2] == S,
+                "key parts differ in batch or length");
+    ctx.require(op, k.shape[3] == q.shape[3],
+                "the query head dim differs from the key head dim");
+    ctx.require(op, k.shape[1] > 0 && Hq % Halide::max(k.shape[1], 1) == 0,
+                "the query heads are not a multiple of the key heads");
+    pairs.emplace_back(q, k);
+  }
+  return pairs;
+}
+
+void cpu::requireValues(LoweringContext &ctx, Operation *op, const HTensor &v,
+                        Expr B, Expr H, Expr S) {
+  ctx.require(op, v.shape[0] == B && v.shape[2] == S,
+              "the values do not hold one position per key");
+  ctx.require(op, v.shape[1] > 0 && H % Halide::max(v.shape[1], 1) == 0,
+              "the heads are not a multiple of the value heads");
+}
 
 HTensor cpu::dotScores(LoweringContext &ctx, Operation *op,
                        ArrayRef<std::pair<HTensor, HTensor>> pairs, float scale,
@@ -245,30 +260,51 @@ HTensor cpu::dotScores(LoweringContext &ctx, Operation *op,
   return out;
 }
 
+namespace {
+/// Each row's maximum and sum of exp(score - maximum) over the scores that
+/// `kept` says the row keeps (by default those that are not -inf). Masked
+/// scores are known by predicate only: they take no part in the maximum (the
+/// finite lowest float stands in) nor in the sum, which is 0 for a row that
+/// keeps nothing.
+struct RowStatistics {
+  std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept;
+  Halide::Func peak, total;
+};
+RowStatistics
+rowStatistics(LoweringContext &ctx, Operation *op, const HTensor &in,
+              std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept,
+              StringRef prefix) {
+  if (!kept)
+    kept = [in](Expr b, Expr h, Expr t, Expr s) {
+      return !isMinusInfinity(in({b, h, t, s}));
+    };
+  Halide::Var b("b"), h("h"), t("t");
+  Halide::RDom r(0, in.shape[3], "s");
+  RowStatistics rows{kept, ctx.newFunc(op, (prefix + "_max").str()),
+                     ctx.newFunc(op, (prefix + "_sum").str())};
+  rows.peak(t, h, b) = Halide::maximum(
+      Halide::select(kept(b, h, t, r), in({b, h, t, r}), lowestFloat()));
+  rows.total(t, h, b) = Halide::sum(
+      Halide::select(kept(b, h, t, r),
+                     Halide::exp(in({b, h, t, r}) - rows.peak(t, h, b)), 0.0f));
+  return rows;
+}
+} // namespace
+
 HTensor
 cpu::softmaxRows(LoweringContext &ctx, Operation *op, const HTensor &in,
                  std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
   IndexVars idx(4);
   Halide::Var b = idx[0], h = idx[1], t = idx[2], s = idx[3];
-  Halide::RDom r(0, in.shape[3], "s");
-  if (!kept)
-    kept = [&](Expr b, Expr h, Expr t, Expr s) {
-      return !isMinusInfinity(in({b, h, t, s}));
-    };
-  // Masked scores are known by predicate only: they take no part in the
-  // maximum (the finite lowest float stands in) nor in the sum.
-  Halide::Func peak = ctx.newFunc(op, "_max"), total = ctx.newFunc(op, "_sum");
-  peak(t, h, b) = Halide::maximum(
-      Halide::select(kept(b, h, t, r), in({b, h, t, r}), lowestFloat()));
-  total(t, h, b) = Halide::sum(Halide::select(
-      kept(b, h, t, r), Halide::exp(in({b, h, t, r}) - peak(t, h, b)), 0.0f));
+  RowStatistics rows = rowStatistics(ctx, op, in, std::move(kept), "");
   HTensor out{ctx.newFunc(op), in.shape, Halide::Float(32)};
   // A fully masked row has no distribution: its probabilities are 0 (and
   // its total 0, never divided by).
   out.func(idx.halide) = Halide::select(
-      kept(b, h, t, s),
-      Halide::exp(in({b, h, t, s}) - peak(t, h, b)) / total(t, h, b), 0.0f);
-  for (Halide::Func f : {peak, total})
+      rows.kept(b, h, t, s),
+      Halide::exp(in({b, h, t, s}) - rows.peak(t, h, b)) / rows.total(t, h, b),
+      0.0f);
+  for (Halide::Func f : {rows.peak, rows.total})
     f.compute_at(out.func, h);
   out.func.compute_root().parallel(b).parallel(h).vectorize(
       s, vectorLanes(), Halide::TailStrategy::GuardWithIf);
@@ -279,21 +315,15 @@ HTensor
 cpu::logSumExpRows(LoweringContext &ctx, Operation *op, const HTensor &in,
                    std::function<Expr(Expr b, Expr h, Expr t, Expr s)> kept) {
   Halide::Var b("b"), h("h"), t("t");
-  Halide::RDom r(0, in.shape[3], "s");
-  Halide::Func peak = ctx.newFunc(op, "_lse_max");
-  peak(t, h, b) = Halide::maximum(
-      Halide::select(kept(b, h, t, r), in({b, h, t, r}), lowestFloat()));
-  Halide::Func total = ctx.newFunc(op, "_lse_sum");
-  total(t, h, b) = Halide::sum(Halide::select(
-      kept(b, h, t, r), Halide::exp(in({b, h, t, r}) - peak(t, h, b)), 0.0f));
+  RowStatistics rows = rowStatistics(ctx, op, in, std::move(kept), "_lse");
   HTensor out{ctx.newFunc(op, "_lse"),
               {in.shape[0], in.shape[1], in.shape[2]},
               Halide::Float(32)};
   // A row that keeps no key has a sum of 0: its log-sum-exp is -inf.
   out.func(t, h, b) = Halide::select(
-      total(t, h, b) > 0.0f, peak(t, h, b) + Halide::log(total(t, h, b)),
-      minusInfinity());
-  for (Halide::Func f : {peak, total})
+      rows.total(t, h, b) > 0.0f,
+      rows.peak(t, h, b) + Halide::log(rows.total(t, h, b)), minusInfinity());
+  for (Halide::Func f : {rows.peak, rows.total})
     f.compute_at(out.func, h);
   out.func.compute_root().parallel(b);
   return out;
@@ -333,12 +363,8 @@ cpu::lowerSoftmaxAttentionOp(Operation *op, LoweringContext &ctx) {
         return lowerSoftmax(softmax, ctx);
       })
       .Case([&](LogSumExpOp lse) -> std::optional<LogicalResult> {
-        const HTensor &scores = ctx.get(lse.getScores());
         ctx.set(lse.getResult(),
-                logSumExpRows(ctx, lse, scores,
-                              [&](Expr b, Expr h, Expr t, Expr s) {
-                                return !isMinusInfinity(scores({b, h, t, s}));
-                              }));
+                logSumExpRows(ctx, lse, ctx.get(lse.getScores())));
         return success();
       })
       .Case([&](AttentionOp attention) -> std::optional<LogicalResult> {
